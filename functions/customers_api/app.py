@@ -1,0 +1,96 @@
+"""Customers API: ``POST /customers`` and ``GET /customers/{customerId}``.
+
+Thin: parse the API Gateway event, call one rule of ``CustomerService``, shape the
+envelope. Every error, expected or not, leaves in Toqio's error envelope.
+"""
+
+from __future__ import annotations
+
+import re
+import traceback
+
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.metrics import MetricUnit
+
+from toqio_connector import http
+from toqio_connector.adapters.dynamodb import CustomerTable
+from toqio_connector.adapters.secrets import SecretStore
+from toqio_connector.customers import CustomerService
+from toqio_connector.errors import (
+    BadRequest,
+    ConnectorError,
+    CustomerAlreadyExists,
+    InternalError,
+    MethodNotAllowed,
+    NotFound,
+    ServiceUnavailable,
+)
+from toqio_connector.validation import parse_json_object
+
+logger = Logger()
+metrics = Metrics()
+app = APIGatewayRestResolver()
+service = CustomerService(CustomerTable(), SecretStore())
+
+_KNOWN_PATHS = {
+    re.compile(r"^/customers$"): "POST",
+    re.compile(r"^/customers/[^/]+$"): "GET",
+}
+
+
+@app.post("/customers")
+def create_customer() -> Response:
+    payload = parse_json_object(http.request_body(app.current_event))
+    result = service.create(payload, http.caller_id(app.current_event))
+    metrics.add_metric(
+        name="CustomersCreated" if result.created else "CreateReplays",
+        unit=MetricUnit.Count,
+        value=1,
+    )
+    return http.ok(result.customer.view(), app.current_event)
+
+
+@app.get("/customers/<customerId>")
+def find_customer(customerId: str) -> Response:  # noqa: N803 - the path parameter's name
+    customer = service.find(customerId, http.caller_id(app.current_event))
+    return http.ok(customer.view(), app.current_event)
+
+
+@app.not_found
+def no_route(_exc: Exception) -> Response:
+    path = app.current_event.path
+    allowed = next((method for pattern, method in _KNOWN_PATHS.items() if pattern.match(path)), None)
+    if allowed is None:
+        return http.error(NotFound(), app.current_event)
+    error = MethodNotAllowed(headers={"Allow": allowed})
+    return http.error(error, app.current_event)
+
+
+@app.exception_handler(ConnectorError)
+def on_connector_error(exc: ConnectorError) -> Response:
+    if isinstance(exc, BadRequest):
+        metrics.add_metric(name="ValidationFailures", unit=MetricUnit.Count, value=1)
+    elif isinstance(exc, CustomerAlreadyExists):
+        metrics.add_metric(name="CreateConflicts", unit=MetricUnit.Count, value=1)
+    elif isinstance(exc, ServiceUnavailable):
+        logger.warning("AWS unavailable or request in flight", extra={"cause": exc.cause})
+    logger.info("request refused", extra={"status": exc.status, "code": exc.code})
+    return http.error(exc, app.current_event)
+
+
+@app.exception_handler(Exception)
+def on_unexpected(exc: Exception) -> Response:
+    # The stack without the exception's message: a message may quote data.
+    logger.error(
+        "unexpected error",
+        extra={"error_type": type(exc).__name__, "stack": traceback.format_tb(exc.__traceback__)},
+    )
+    return http.error(InternalError(), app.current_event)
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@metrics.log_metrics
+def lambda_handler(event: dict, context: object) -> dict:
+    return app.resolve(event, context)

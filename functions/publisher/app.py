@@ -1,0 +1,52 @@
+"""Event publisher: DynamoDB stream -> EventBridge (the outbox's relay).
+
+All records of the batch are published together (PutEvents takes up to 10 per call);
+those whose event was not delivered are reported as partial batch failures, so the
+stream redelivers them and nothing is lost.
+"""
+
+from __future__ import annotations
+
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.batch import (
+    BatchProcessor,
+    EventType,
+    process_partial_response,
+)
+from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import (
+    DynamoDBRecord,
+    DynamoDBStreamEvent,
+)
+
+from toqio_connector.adapters.eventbridge import EventBus
+from toqio_connector.events import ChangePublisher
+
+logger = Logger()
+metrics = Metrics()
+processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
+publisher = ChangePublisher(EventBus())
+
+
+class EventNotDelivered(Exception):
+    """The record's event did not reach the bus: the stream will deliver it again."""
+
+
+@logger.inject_lambda_context
+@metrics.log_metrics
+def lambda_handler(event: dict, context: object) -> dict:
+    records = list(DynamoDBStreamEvent(event).records)
+    failed = publisher.publish(records)
+    if failed:
+        logger.warning("events not delivered", extra={"failures": failed})
+    metrics.add_metric(name="EventsPublished", unit=MetricUnit.Count, value=len(records) - len(failed))
+    metrics.add_metric(name="PublishFailures", unit=MetricUnit.Count, value=len(failed))
+
+    def outcome(record: DynamoDBRecord) -> None:
+        sequence = record.dynamodb.sequence_number if record.dynamodb else None
+        if str(sequence) in failed:
+            raise EventNotDelivered(failed[str(sequence)])
+
+    return process_partial_response(
+        event=event, record_handler=outcome, processor=processor, context=context
+    )

@@ -1,0 +1,1 @@
+"""The only code that touches boto3: one module per AWS service."""

@@ -1,0 +1,85 @@
+"""boto3 clients, created once per container, and AWS errors in the connector's terms."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import cache
+from typing import Any
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    ConnectionError as BotoConnectionError,
+    ReadTimeoutError,
+)
+
+from toqio_connector.errors import ServiceUnavailable
+
+_CONFIG = Config(
+    retries={"mode": "standard", "max_attempts": 3},
+    connect_timeout=2,
+    read_timeout=5,
+    tcp_keepalive=True,
+)
+
+# Error codes that mean "AWS is throttling or unwell": the request may be retried.
+TRANSIENT_CODES = frozenset(
+    {
+        "ThrottlingException",
+        "Throttling",
+        "TooManyRequestsException",
+        "RequestLimitExceeded",
+        "ProvisionedThroughputExceededException",
+        "LimitExceededException",
+        "InternalServerError",
+        "InternalServiceError",
+        "InternalServiceErrorException",
+        "InternalFailure",
+        "ServiceUnavailable",
+        "ServiceUnavailableException",
+        "RequestTimeout",
+        "RequestTimeoutException",
+        "TransactionInProgressException",
+    }
+)
+
+
+@cache
+def client(service: str) -> Any:
+    """One client per service per container (``AWS_ENDPOINT_URL`` is honoured by boto3)."""
+    return boto3.session.Session().client(service, config=_CONFIG)
+
+
+def error_code(exc: ClientError) -> str:
+    return str(exc.response.get("Error", {}).get("Code", ""))
+
+
+@contextmanager
+def aws_errors() -> Iterator[None]:
+    """Turn throttling, outages and timeouts into :class:`ServiceUnavailable` (503).
+
+    Other errors propagate unchanged and become a generic 500 at the edge.
+    """
+    try:
+        yield
+    except ClientError as exc:
+        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+        if error_code(exc) in TRANSIENT_CODES or status >= 500:
+            raise ServiceUnavailable(cause=error_code(exc) or str(status)) from None
+        raise
+    except (BotoConnectionError, ReadTimeoutError) as exc:
+        raise ServiceUnavailable(cause=type(exc).__name__) from None
+    except BotoCoreError:
+        raise
+
+
+def setting(name: str, default: str | None = None) -> str:
+    """A required environment setting, with a clear message when it is missing."""
+    value = os.environ.get(name, default)
+    if not value:
+        raise RuntimeError(f"environment variable {name} is not set")
+    return value

@@ -1,0 +1,105 @@
+"""Secrets Manager: one secret per customer, holding all of its secret values as JSON."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from toqio_connector.adapters.aws import aws_errors, client, error_code, setting
+from toqio_connector.models import SecretDocument
+
+CURRENT = "AWSCURRENT"
+
+
+class SecretExists(Exception):
+    """CreateSecret found a secret of that name already."""
+
+
+@dataclass(frozen=True)
+class SecretVersion:
+    arn: str
+    version_id: str
+    created: datetime
+    stages: tuple[str, ...]
+    value: SecretDocument = field(repr=False)
+
+    @property
+    def is_current(self) -> bool:
+        return CURRENT in self.stages
+
+
+def _dump(document: SecretDocument) -> str:
+    return json.dumps(document.get_secret_value(), separators=(",", ":"), sort_keys=True)
+
+
+class SecretStore:
+    def __init__(self, prefix: str | None = None) -> None:
+        self.prefix = prefix if prefix is not None else setting("SECRET_NAME_PREFIX")
+        self._client = client("secretsmanager")
+
+    def name_for(self, customer_id: str) -> str:
+        # Secret names allow A-Za-z0-9 /_+=.@- ; customer ids also allow ':', which maps
+        # to '@' (never in an id, so the mapping is one to one). The '/secrets' suffix
+        # keeps an id such as 'x-abc123' from looking like an ARN's random suffix.
+        return f"{self.prefix}{customer_id.replace(':', '@')}/secrets"
+
+    def create(self, name: str, document: SecretDocument, token: str) -> tuple[str, str]:
+        """Create the secret with its first version; (arn, version id). SecretExists if taken."""
+        try:
+            with aws_errors():
+                response = self._client.create_secret(
+                    Name=name,
+                    SecretString=_dump(document),
+                    ClientRequestToken=token,
+                    Description="Toqio connector: a customer's provider credentials",
+                )
+        except ClientError as exc:
+            if error_code(exc) == "ResourceExistsException":
+                raise SecretExists(name) from None
+            raise
+        return response["ARN"], response["VersionId"]
+
+    def put(self, secret_id: str, document: SecretDocument, token: str) -> tuple[str, str]:
+        """A new version, made current; (arn, version id). Idempotent for the same token."""
+        with aws_errors():
+            response = self._client.put_secret_value(
+                SecretId=secret_id, SecretString=_dump(document), ClientRequestToken=token
+            )
+        return response["ARN"], response["VersionId"]
+
+    def get(self, secret_id: str, version_id: str | None = None) -> SecretVersion:
+        kwargs: dict[str, Any] = {"SecretId": secret_id}
+        if version_id:
+            kwargs["VersionId"] = version_id
+        with aws_errors():
+            response = self._client.get_secret_value(**kwargs)
+        return SecretVersion(
+            arn=response["ARN"],
+            version_id=response["VersionId"],
+            created=response["CreatedDate"],
+            stages=tuple(response.get("VersionStages", ())),
+            value=SecretDocument(json.loads(response["SecretString"])),
+        )
+
+    def make_current(self, arn: str, version_id: str) -> None:
+        """Point AWSCURRENT at ``version_id`` (no-op if it already is)."""
+        with aws_errors():
+            described = self._client.describe_secret(SecretId=arn)
+            current = next(
+                (
+                    vid
+                    for vid, stages in described.get("VersionIdsToStages", {}).items()
+                    if CURRENT in stages
+                ),
+                None,
+            )
+            if current == version_id:
+                return
+            kwargs: dict[str, Any] = {"MoveToVersionId": version_id}
+            if current:
+                kwargs["RemoveFromVersionId"] = current
+            self._client.update_secret_version_stage(SecretId=arn, VersionStage=CURRENT, **kwargs)

@@ -1,0 +1,130 @@
+"""Create and Find Customer: the rules (contract sections 3 and 5).
+
+Create makes two AWS calls on its happy path: CreateSecret, then a conditional PutItem.
+The DynamoDB stream turns the stored item into the ``CustomerCreated`` event (the
+transactional outbox), so an event exists if and only if the customer was stored.
+
+Why every interleaving ends well (retries, crashes, concurrency):
+
+* The secret's name is derived from the customer id, so at most one secret exists per
+  customer, and CreateSecret doubles as "is anybody else at this customer?".
+* The item is written last, conditionally; it names the secret version that holds the
+  customer's values. Whoever writes the item first has created the customer.
+* If the secret exists but the item does not, an earlier Create died between the two
+  calls, or another one is between them now. Same content: adopt the secret as it is
+  (no new version). Different content: if the secret's current version is younger than
+  the longest a Create can run, answer 503 (retry later); if older, its writer is dead,
+  so take it over with a new version, then write the item.
+* If the item exists, compare: same content (secret values included) is a replay (200,
+  same data, nothing written); different is 409. Either way the item's version is made
+  the current one if a racing takeover left another version current.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from uuid import uuid4
+
+from toqio_connector.adapters.dynamodb import CustomerExists, CustomerTable
+from toqio_connector.adapters.secrets import SecretExists, SecretStore
+from toqio_connector.envelope import utc_now_iso
+from toqio_connector.errors import (
+    CustomerAlreadyExists,
+    CustomerNotFound,
+    Forbidden,
+    ServiceUnavailable,
+)
+from toqio_connector.models import CUSTOMER_ID_MAX, CUSTOMER_ID_PATTERN, NewCustomer, StoredCustomer
+from toqio_connector.validation import validate_create
+
+# Longer than a Create can possibly run (the API function's timeout is 10 s): a secret
+# version younger than this may belong to a Create still in flight.
+IN_FLIGHT_SECONDS = 30
+
+_customer_id = re.compile(CUSTOMER_ID_PATTERN)
+
+
+@dataclass(frozen=True)
+class CreateResult:
+    customer: StoredCustomer
+    created: bool  # False: a replay of an identical Create
+
+
+def authorize(customer_id: Any, caller_id: str) -> None:
+    """The token's ``customerID`` scopes the call (403 before anything is read)."""
+    if isinstance(customer_id, str) and customer_id != caller_id:
+        raise Forbidden()
+
+
+class CustomerService:
+    def __init__(self, table: CustomerTable, secrets: SecretStore) -> None:
+        self.table = table
+        self.secrets = secrets
+
+    # --- Find -----------------------------------------------------------------------
+    def find(self, customer_id: str, caller_id: str) -> StoredCustomer:
+        authorize(customer_id, caller_id)
+        if len(customer_id) > CUSTOMER_ID_MAX or not _customer_id.match(customer_id):
+            raise CustomerNotFound()  # could never have been created
+        stored = self.table.get(customer_id)
+        if stored is None:
+            raise CustomerNotFound()
+        return stored
+
+    # --- Create ---------------------------------------------------------------------
+    def create(self, payload: dict[str, Any], caller_id: str) -> CreateResult:
+        authorize(payload.get("id"), caller_id)
+        new = validate_create(payload)
+        authorize(new.id, caller_id)
+        name = self.secrets.name_for(new.id)
+        try:
+            arn, version_id = self.secrets.create(name, new.secrets, token=str(uuid4()))
+        except SecretExists:
+            return self._secret_taken(new, name)
+        return self._store(new, arn, version_id)
+
+    def _store(self, new: NewCustomer, arn: str, version_id: str) -> CreateResult:
+        now = utc_now_iso()
+        customer = StoredCustomer(
+            id=new.id,
+            data=new.data,
+            secretArn=arn,
+            secretVersionId=version_id,
+            createdAt=now,
+            updatedAt=now,
+        )
+        try:
+            self.table.put_new(customer)
+        except CustomerExists:
+            stored = self.table.get(new.id)
+            if stored is None:  # removed between the two calls: let the caller retry
+                raise ServiceUnavailable() from None
+            return self._replay_or_conflict(new, stored)
+        return CreateResult(customer, created=True)
+
+    def _secret_taken(self, new: NewCustomer, name: str) -> CreateResult:
+        stored = self.table.get(new.id)
+        if stored is not None:
+            return self._replay_or_conflict(new, stored)
+        current = self.secrets.get(name)
+        if current.value.get_secret_value() == new.secrets.get_secret_value():
+            return self._store(new, current.arn, current.version_id)
+        age = (datetime.now(UTC) - current.created).total_seconds()
+        if age < IN_FLIGHT_SECONDS:
+            raise ServiceUnavailable()
+        arn, version_id = self.secrets.put(current.arn, new.secrets, token=str(uuid4()))
+        return self._store(new, arn, version_id)
+
+    def _replay_or_conflict(self, new: NewCustomer, stored: StoredCustomer) -> CreateResult:
+        held = self.secrets.get(stored.secretArn, stored.secretVersionId)
+        if not held.is_current:
+            self.secrets.make_current(stored.secretArn, stored.secretVersionId)
+        if (
+            stored.data != new.data
+            or held.value.get_secret_value() != new.secrets.get_secret_value()
+        ):
+            raise CustomerAlreadyExists()
+        return CreateResult(stored, created=False)

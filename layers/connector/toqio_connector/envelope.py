@@ -1,0 +1,40 @@
+"""Toqio's response envelopes (``ToqioHttpOk*`` and ``CustomException``)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from toqio_connector.errors import ConnectorError
+
+
+def utc_now_iso() -> str:
+    """UTC, ISO 8601 with milliseconds and ``Z``: ``2026-11-24T10:15:30.123Z``."""
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def success(data: Any, request_id: str) -> dict[str, Any]:
+    return {
+        "data": data,
+        "code": "OK",
+        "errorSeverity": "NONE",
+        "message": "Ok",
+        "httpStatus": 200,
+        "requestId": request_id,
+        "date": utc_now_iso(),
+    }
+
+
+def failure(error: ConnectorError, request_id: str) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "code": error.code,
+        "errorSeverity": "ERROR",
+        "message": error.message,
+        "httpStatus": error.status,
+        "requestId": request_id,
+        "date": utc_now_iso(),
+        "errorOrigin": "connector",
+    }
+    if error.data is not None:
+        body["data"] = error.data
+    return body

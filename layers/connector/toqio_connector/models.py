@@ -1,0 +1,157 @@
+"""Pydantic models of the customer, as Toqio sends it and as the connector stores it.
+
+Secret fields are ``SecretStr``: their value never shows in a ``repr``, a log line or
+a validation error (``hide_input_in_errors``), and they serialise as ``*****``. The
+only way to a secret value is :meth:`CustomerRequest.secret_values`, whose result goes
+to Secrets Manager and nowhere else.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Annotated, Any
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    Secret,
+    SecretStr,
+    StringConstraints,
+    field_validator,
+)
+from pydantic_core import PydanticCustomError
+
+from toqio_connector.currencies import is_currency
+
+MASK = "*****"
+CUSTOMER_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]*$"
+CUSTOMER_ID_MAX = 128
+MAX_CURRENCIES = 200
+
+
+def _check_currency(code: str) -> str:
+    upper = code.upper()
+    if not is_currency(upper):
+        raise PydanticCustomError("invalid_currency", "not an ISO 4217 currency code")
+    return upper
+
+
+def _secret(max_length: int, min_length: int = 0) -> Any:
+    return Annotated[
+        SecretStr,
+        Field(min_length=min_length, max_length=max_length),
+        PlainSerializer(lambda _value: MASK, return_type=str),
+    ]
+
+
+def _text(max_length: int) -> Any:
+    return Annotated[str, StringConstraints(max_length=max_length)]
+
+
+CustomerId = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=CUSTOMER_ID_MAX, pattern=CUSTOMER_ID_PATTERN),
+]
+Currency = Annotated[str, AfterValidator(_check_currency)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(
+        strict=True, extra="forbid", frozen=True, hide_input_in_errors=True
+    )
+
+
+class PaymentProvider(_Strict):
+    customerId: _text(256) | None = None
+    paymentProviderType: _text(256) | None = None
+    key: _secret(4096) | None = None
+    loginId: _secret(256) | None = None
+    hmacKey: _secret(4096) | None = None
+
+
+class CustomerRequest(_Strict):
+    """The common parameters of Create Customer (contract section 3)."""
+
+    id: CustomerId
+    apiKey: _secret(4096, min_length=1)
+    providerConfigId: _text(256) | None = None
+    provider: _text(256) | None = None
+    paymentProvider: PaymentProvider | None = None
+    commercialName: _text(255) | None = None
+    availableCurrencies: Annotated[list[Currency], Field(max_length=MAX_CURRENCIES)] | None = None
+
+    @field_validator("availableCurrencies")
+    @classmethod
+    def _drop_duplicates(cls, codes: list[str] | None) -> list[str] | None:
+        return None if codes is None else list(dict.fromkeys(codes))
+
+    def masked(self) -> dict[str, Any]:
+        """Every field that was sent, normalised, secret values as ``*****``."""
+        return self.model_dump(exclude_none=True)
+
+    def secret_values(self) -> dict[str, Any]:
+        """The secret values, nested as in the request: the Secrets Manager document."""
+        return _secret_values(self)
+
+
+def _secret_values(model: BaseModel) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for name, value in model:
+        if isinstance(value, SecretStr):
+            values[name] = value.get_secret_value()
+        elif isinstance(value, BaseModel):
+            nested = _secret_values(value)
+            if nested:
+                values[name] = nested
+    return values
+
+
+SecretDocument = Secret[dict[str, Any]]
+"""A customer's secret values; ``repr`` and ``str`` show ``**********``."""
+
+
+class NewCustomer(BaseModel):
+    """A validated Create request: what Toqio sees, and what goes to Secrets Manager."""
+
+    model_config = ConfigDict(frozen=True, hide_input_in_errors=True)
+
+    id: str
+    data: dict[str, Any]  # masked view, without createdAt
+    secrets: SecretDocument
+
+
+class StoredCustomer(BaseModel):
+    """The DynamoDB item. It holds the secret's ARN and version, never a secret value."""
+
+    model_config = ConfigDict(frozen=True, hide_input_in_errors=True)
+
+    id: str
+    data: dict[str, Any]
+    secretArn: str
+    secretVersionId: str
+    createdAt: str
+    updatedAt: str
+    version: int = 1
+
+    @classmethod
+    def from_plain(cls, item: dict[str, Any]) -> StoredCustomer:
+        """From a deserialised DynamoDB item (numbers as ``Decimal``)."""
+        return cls.model_validate(plain_numbers(item))
+
+    def view(self) -> dict[str, Any]:
+        """The customer as Toqio sees it: Create's and Find's ``data``."""
+        return {**self.data, "createdAt": self.createdAt}
+
+
+def plain_numbers(value: Any) -> Any:
+    """DynamoDB's ``Decimal`` numbers back to ``int``/``float``, recursively."""
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, dict):
+        return {key: plain_numbers(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [plain_numbers(item) for item in value]
+    return value
