@@ -1,0 +1,47 @@
+# The project's commands. Each sets up what it needs on a fresh machine: a pinned uv
+# (bootstrapped with the machine's python3), then the locked environment in .venv.
+SHELL := /bin/bash
+PYTHON ?= python3
+UV_VERSION := 0.13.9
+SAM_CLI_VERSION := 1.170.0
+TOOLS := .local/tools
+UV := $(TOOLS)/bin/uv
+VENV := .venv
+REGION := eu-west-1
+export SAM_CLI_TELEMETRY := 0
+export UV_PROJECT_ENVIRONMENT := $(VENV)
+
+.PHONY: setup lint test run token clean
+
+$(UV):
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+$(VENV)/.synced: pyproject.toml uv.lock | $(UV)
+	$(UV) sync --frozen --python $(PYTHON)
+	@touch $@
+
+## setup: create .venv from the lock file
+setup: $(VENV)/.synced
+
+## lint: ruff, cfn-lint and `sam validate --lint` (SAM CLI runs as a separate tool)
+lint: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/cfn-lint template.yaml
+	$(UV) tool run --from aws-sam-cli==$(SAM_CLI_VERSION) \
+		sam validate --lint --region $(REGION) --template template.yaml
+
+## test: set everything up, lint, then run the whole test suite
+test: lint
+	$(VENV)/bin/python -m pytest
+
+## run: the API on :3000 and an AWS emulator on :5000 (API_PORT / AWS_PORT override)
+run: setup
+	$(VENV)/bin/python -m toqio_local
+
+## token: a Bearer token for CUSTOMER_ID, valid 1 h against `make run` (last line of stdout)
+token: setup
+	@$(VENV)/bin/python -m toqio_local.devkeys "$(CUSTOMER_ID)"
+
+clean:
+	rm -rf $(VENV) .pytest_cache .aws-sam

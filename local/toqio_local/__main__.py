@@ -1,0 +1,3 @@
+from toqio_local.runner import main
+
+main()

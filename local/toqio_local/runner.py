@@ -1,0 +1,195 @@
+"""``make run``: the connector offline, from ``template.yaml``, with no Docker and no AWS.
+
+* an AWS emulator (moto server) on ``AWS_PORT`` (5000) holding the template's table
+  (with its stream), event bus and queue;
+* every function of the template in its own worker processes (Lambda containers),
+  with the environment the template gives it;
+* the REST API on ``API_PORT`` (3000): the template's routes, its TOKEN authorizer
+  (trusting the development key in ``.local/``), and its gateway responses;
+* the table's stream fed to the publisher, so events reach the bus within a second.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import socket
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+from toqio_local import devkeys, resources
+from toqio_local.functions import FunctionCrashed, FunctionPool, FunctionSpec
+from toqio_local.gateway import ApiGateway, serve
+from toqio_local.streams import StreamRelay
+from toqio_local.template import ROOT, Stack, load
+
+REGION = "eu-west-1"
+HOST = "127.0.0.1"
+
+
+def emulator_environment(aws_port: int) -> dict[str, str]:
+    return {
+        "AWS_ENDPOINT_URL": f"http://{HOST}:{aws_port}",
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_REGION": REGION,
+        "AWS_ACCESS_KEY_ID": os.environ.get("AWS_ACCESS_KEY_ID", "local"),
+        "AWS_SECRET_ACCESS_KEY": os.environ.get("AWS_SECRET_ACCESS_KEY", "local"),
+        "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
+    }
+
+
+def _port_free(port: int) -> bool:
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((HOST, port))
+        except OSError:
+            return False
+    return True
+
+
+class LocalStack:
+    """Everything ``make run`` serves; ``start()`` then ``stop()``."""
+
+    def __init__(self, api_port: int = 3000, aws_port: int = 5000, max_workers: int = 4) -> None:
+        self.api_port = api_port
+        self.aws_port = aws_port
+        self.max_workers = max_workers
+        self.stack = Stack(load(), region=REGION)
+        self.pools: dict[str, FunctionPool] = {}
+        self.relays: list[StreamRelay] = []
+        self._moto: Any = None
+        self._http: Any = None
+
+    def start(self) -> None:
+        for port in (self.api_port, self.aws_port):
+            if not _port_free(port):
+                raise SystemExit(f"port {port} is in use (set API_PORT / AWS_PORT to others)")
+        os.environ.update(emulator_environment(self.aws_port))
+        import boto3
+        from moto.server import ThreadedMotoServer
+
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per AWS call
+
+        self._moto = ThreadedMotoServer(ip_address=HOST, port=self.aws_port, verbose=False)
+        self._moto.start()
+        session = boto3.session.Session()
+        self.stack.parameter_values["ToqioPublicKeys"] = devkeys.public_key_pem()
+        resources.create_all(self.stack, session)
+        self._start_functions()
+        api_id = next(iter(self.stack.of_type("AWS::Serverless::Api")))
+        gateway = ApiGateway(self.stack, api_id, self.pools)
+        self._http = serve(gateway, HOST, self.api_port)
+        self._start_relays(session)
+
+    def _start_functions(self) -> None:
+        functions = self.stack.of_type("AWS::Serverless::Function")
+        for fid in functions:
+            self.stack.attributes[(fid, "Arn")] = (
+                f"arn:aws:lambda:{REGION}:{self.stack.account}:function:{fid}"
+            )
+            self.stack.refs[fid] = fid
+        for fid in functions:
+            module, _, handler = self.stack.function_property(fid, "Handler").rpartition(".")
+            environment = {
+                **self.stack.function_environment(fid),
+                "AWS_LAMBDA_FUNCTION_NAME": fid,
+                "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(
+                    self.stack.function_property(fid, "MemorySize", 128)
+                ),
+                "LOCAL_FUNCTION_TIMEOUT": str(self.stack.function_property(fid, "Timeout", 3)),
+            }
+            spec = FunctionSpec(
+                name=fid,
+                code_dir=ROOT / self.stack.function_property(fid, "CodeUri"),
+                module=module,
+                handler=handler,
+                environment=environment,
+                timeout=float(self.stack.function_property(fid, "Timeout", 3)),
+            )
+            pool = FunctionPool(spec, max_workers=self.max_workers)
+            try:
+                pool.warm()
+            except FunctionCrashed as exc:
+                self.stop()
+                raise SystemExit(f"{fid} cannot start: {exc} (see its error above)") from None
+            self.pools[fid] = pool
+
+    def _start_relays(self, session: Any) -> None:
+        for fid, resource in self.stack.of_type("AWS::Serverless::Function").items():
+            for event in resource["Properties"].get("Events", {}).values():
+                if event["Type"] != "DynamoDB":
+                    continue
+                props = event["Properties"]
+                destination = props.get("DestinationConfig", {}).get("OnFailure", {})
+                queue_url = None
+                if "Destination" in destination:
+                    queue_id = destination["Destination"]["Fn::GetAtt"][0]
+                    queue_url = self.stack.refs.get(queue_id)
+                relay = StreamRelay(
+                    session,
+                    self.stack.resolve(props["Stream"]),
+                    self.pools[fid],
+                    batch_size=int(props.get("BatchSize", 100)),
+                    max_retries=int(props.get("MaximumRetryAttempts", 10)),
+                    failure_queue_url=queue_url,
+                    starting_position=props.get("StartingPosition", "TRIM_HORIZON"),
+                )
+                relay.start()
+                self.relays.append(relay)
+
+    def stop(self) -> None:
+        for relay in self.relays:
+            relay.stop()
+        if self._http is not None:
+            self._http.shutdown()
+        for pool in self.pools.values():
+            pool.close()
+        if self._moto is not None:
+            self._moto.stop()
+
+    def describe(self) -> str:
+        stack = self.stack
+        lines = [
+            "Toqio connector running offline (Ctrl-C stops it)",
+            f"  API            http://{HOST}:{self.api_port}  (POST /customers, GET /customers/{{id}})",
+            f"  AWS emulator   http://{HOST}:{self.aws_port}  (region {REGION}, any credentials)",
+        ]
+        for lid in stack.of_type("AWS::DynamoDB::Table"):
+            lines.append(f"  table          {stack.refs[lid]} (stream -> publisher)")
+        for lid in stack.of_type("AWS::Events::EventBus"):
+            lines.append(f"  event bus      {stack.refs[lid]}")
+        for lid in stack.of_type("AWS::SQS::Queue"):
+            lines.append(f"  queue          {stack.attributes[(lid, 'QueueName')]}")
+        lines += [
+            f"  secrets        {stack.parameter('SecretNamePrefix')}<customer id>/secrets",
+            f"  signing key    {devkeys.KEY_FILE.relative_to(ROOT)}",
+            "  token          make token CUSTOMER_ID=<id>",
+        ]
+        return "\n".join(lines)
+
+
+def main() -> None:
+    local = LocalStack(
+        api_port=int(os.environ.get("API_PORT", "3000")),
+        aws_port=int(os.environ.get("AWS_PORT", "5000")),
+    )
+    stopped = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopped.set())
+    local.start()
+    print(local.describe(), flush=True)
+    try:
+        stopped.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        print("stopping...", flush=True)
+        local.stop()
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    main()

@@ -1,0 +1,143 @@
+"""Reading ``template.yaml``: CloudFormation tags, parameters, and the intrinsics we need."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+TEMPLATE = ROOT / "template.yaml"
+
+
+class _CfnLoader(yaml.SafeLoader):
+    """YAML loader that turns ``!Ref x`` / ``!Sub ...`` into their long forms."""
+
+
+def _tag(loader: _CfnLoader, suffix: str, node: yaml.Node) -> Any:
+    name = "Ref" if suffix == "Ref" else f"Fn::{suffix}"
+    if isinstance(node, yaml.ScalarNode):
+        value: Any = loader.construct_scalar(node)
+        if suffix == "GetAtt":
+            value = value.split(".", 1)
+    elif isinstance(node, yaml.SequenceNode):
+        value = loader.construct_sequence(node, deep=True)
+    else:
+        value = loader.construct_mapping(node, deep=True)
+    return {name: value}
+
+
+_CfnLoader.add_multi_constructor("!", _tag)
+
+
+def load(path: Path = TEMPLATE) -> dict[str, Any]:
+    return yaml.load(path.read_text(encoding="utf-8"), Loader=_CfnLoader)  # noqa: S506 - SafeLoader subclass
+
+
+@dataclass
+class Stack:
+    """The template, with parameters and the physical names/attributes of created resources."""
+
+    template: dict[str, Any]
+    region: str = "eu-west-1"
+    account: str = "123456789012"
+    name: str = "toqio-connector"
+    parameter_values: dict[str, str] = field(default_factory=dict)
+    refs: dict[str, str] = field(default_factory=dict)  # logical id -> Ref value
+    attributes: dict[tuple[str, str], str] = field(default_factory=dict)
+
+    @property
+    def resources(self) -> dict[str, Any]:
+        return self.template["Resources"]
+
+    def of_type(self, kind: str) -> dict[str, dict[str, Any]]:
+        return {lid: res for lid, res in self.resources.items() if res["Type"] == kind}
+
+    def parameter(self, name: str) -> str:
+        if name in self.parameter_values:
+            return self.parameter_values[name]
+        spec = self.template.get("Parameters", {}).get(name)
+        if spec is None or "Default" not in spec:
+            raise KeyError(f"template parameter {name} has no value")
+        return str(spec["Default"])
+
+    def _pseudo(self, name: str) -> str | None:
+        return {
+            "AWS::Region": self.region,
+            "AWS::AccountId": self.account,
+            "AWS::Partition": "aws",
+            "AWS::StackName": self.name,
+            "AWS::URLSuffix": "amazonaws.com",
+        }.get(name)
+
+    def ref(self, name: str) -> str:
+        pseudo = self._pseudo(name)
+        if pseudo is not None:
+            return pseudo
+        if name in self.template.get("Parameters", {}):
+            return self.parameter(name)
+        if name in self.refs:
+            return self.refs[name]
+        raise KeyError(f"!Ref {name}: not a parameter or a resource the runner created")
+
+    def resolve(self, value: Any) -> Any:
+        """Evaluate the intrinsics the runner understands; fail clearly on the others."""
+        if isinstance(value, list):
+            return [self.resolve(item) for item in value]
+        if not isinstance(value, dict):
+            return value
+        if len(value) == 1:
+            (key, arg), = value.items()
+            if key == "Ref":
+                return self.ref(arg)
+            if key == "Fn::GetAtt":
+                logical, attribute = arg if isinstance(arg, list) else arg.split(".", 1)
+                try:
+                    return self.attributes[(logical, attribute)]
+                except KeyError:
+                    raise KeyError(f"!GetAtt {logical}.{attribute} is not known locally") from None
+            if key == "Fn::Sub":
+                return self._sub(arg)
+            if key == "Fn::FindInMap":
+                mapping, top, second = (self.resolve(part) for part in arg)
+                return self.template["Mappings"][mapping][top][second]
+            if key == "Fn::Join":
+                separator, parts = arg
+                return separator.join(str(self.resolve(part)) for part in parts)
+            if key.startswith("Fn::"):
+                raise NotImplementedError(f"the local runner does not evaluate {key}")
+        return {key: self.resolve(item) for key, item in value.items()}
+
+    def _sub(self, arg: Any) -> str:
+        text, variables = (arg, {}) if isinstance(arg, str) else (arg[0], arg[1])
+        values = {name: self.resolve(value) for name, value in variables.items()}
+
+        def replace(match: re.Match[str]) -> str:
+            name = match.group(1)
+            if name.startswith("!"):
+                return "${" + name[1:] + "}"
+            if name in values:
+                return str(values[name])
+            if "." in name:
+                logical, attribute = name.split(".", 1)
+                return str(self.resolve({"Fn::GetAtt": [logical, attribute]}))
+            return str(self.ref(name))
+
+        return re.sub(r"\$\{([^}]+)\}", replace, text)
+
+    def function_environment(self, logical_id: str) -> dict[str, str]:
+        """Globals' variables overlaid with the function's own, resolved."""
+        globals_env = (
+            self.template.get("Globals", {}).get("Function", {}).get("Environment", {})
+        ).get("Variables", {})
+        own = self.resources[logical_id]["Properties"].get("Environment", {}).get("Variables", {})
+        return {key: str(self.resolve(value)) for key, value in {**globals_env, **own}.items()}
+
+    def function_property(self, logical_id: str, name: str, default: Any = None) -> Any:
+        own = self.resources[logical_id]["Properties"]
+        if name in own:
+            return own[name]
+        return self.template.get("Globals", {}).get("Function", {}).get(name, default)

@@ -1,0 +1,53 @@
+"""One Lambda "container": imports a handler once, then serves invocations.
+
+Run by :mod:`toqio_local.functions` as ``python -m toqio_local.worker CODE_DIR MODULE
+HANDLER FD``. Requests arrive on stdin, one JSON line each; replies go to file
+descriptor FD, so that whatever the handler prints (its logs) reaches the console.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import sys
+import time
+import uuid
+
+
+class LambdaContext:
+    def __init__(self, function_name: str, memory: int, timeout: float) -> None:
+        self.function_name = function_name
+        self.function_version = "$LATEST"
+        self.memory_limit_in_mb = memory
+        region = os.environ.get("AWS_REGION", "eu-west-1")
+        self.invoked_function_arn = f"arn:aws:lambda:{region}:123456789012:function:{function_name}"
+        self.aws_request_id = str(uuid.uuid4())
+        self.log_group_name = f"/aws/lambda/{function_name}"
+        self.log_stream_name = "local"
+        self._deadline = time.monotonic() + timeout
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self._deadline - time.monotonic()) * 1000))
+
+
+def main() -> None:
+    code_dir, module_name, handler_name, fd = sys.argv[1:5]
+    replies = os.fdopen(int(fd), "w", buffering=1, encoding="utf-8")
+    sys.path.insert(0, code_dir)  # like Lambda's task root
+    handler = getattr(importlib.import_module(module_name), handler_name)
+    function_name = os.environ["AWS_LAMBDA_FUNCTION_NAME"]
+    memory = int(os.environ.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128"))
+    timeout = float(os.environ.get("LOCAL_FUNCTION_TIMEOUT", "10"))
+    replies.write(json.dumps({"ready": True}) + "\n")
+    for line in sys.stdin:
+        event = json.loads(line)
+        try:
+            reply = {"result": handler(event, LambdaContext(function_name, memory, timeout))}
+        except Exception as exc:  # noqa: BLE001 - reported like Lambda reports it
+            reply = {"error": {"type": type(exc).__name__, "message": str(exc)}}
+        replies.write(json.dumps(reply) + "\n")
+
+
+if __name__ == "__main__":
+    main()
