@@ -1,0 +1,284 @@
+"""`make run`'s runner, started as a process and spoken to over real HTTP.
+
+This is the contract's acceptance scenario end to end: the API on one port, the AWS
+emulator on another, a token from the development key, and a subscriber of our own on
+the event bus.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import boto3
+import pytest
+
+from toqio_local import devkeys
+
+ROOT = Path(__file__).resolve().parents[1]
+DATE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
+SECRETS = {
+    "apiKey": "runner-api-key-5a1c",
+    "key": "runner-provider-key-0b2d",
+    "loginId": "runner-login-7c3e",
+    "hmacKey": "runner-hmac-9d4f",
+}
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class Local:
+    def __init__(self, api_port: int, aws_port: int) -> None:
+        self.api = f"http://127.0.0.1:{api_port}"
+        self.aws = f"http://127.0.0.1:{aws_port}"
+
+    def client(self, service: str):
+        return boto3.client(
+            service,
+            endpoint_url=self.aws,
+            region_name="eu-west-1",
+            aws_access_key_id="subscriber",
+            aws_secret_access_key="subscriber",
+        )
+
+    def call(self, method, path, body=None, token=None, headers=None, raw=None):
+        data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
+        request = urllib.request.Request(self.api + path, data=data, method=method)
+        if data is not None:
+            request.add_header("Content-Type", "application/json")
+        if token:
+            request.add_header("Authorization", f"Bearer {token}")
+        for name, value in (headers or {}).items():
+            request.add_header(name, value)
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                return response.status, dict(response.headers), json.loads(response.read())
+        except urllib.error.HTTPError as error:
+            return error.code, dict(error.headers), json.loads(error.read())
+
+
+@pytest.fixture(scope="module")
+def local():
+    api_port, aws_port = free_port(), free_port()
+    env = {**os.environ, "API_PORT": str(api_port), "AWS_PORT": str(aws_port)}
+    env.pop("AWS_ENDPOINT_URL", None)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "toqio_local"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    banner = []
+    deadline = time.monotonic() + 90
+    for line in process.stdout:  # the banner is printed once everything is up
+        banner.append(line)
+        if "make token" in line or time.monotonic() > deadline:
+            break
+    assert process.poll() is None, "".join(banner)
+    runner = Local(api_port, aws_port)
+    runner.banner = "".join(banner)
+    yield runner
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=20)
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.stdout.close()
+
+
+@pytest.fixture(scope="module")
+def subscriber(local):
+    """Our own rule and queue on the connector's bus, as a deployed subscriber would."""
+    sqs, events = local.client("sqs"), local.client("events")
+    queue = sqs.create_queue(QueueName="test-subscriber")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    events.put_rule(
+        Name="test-subscriber",
+        EventBusName="toqio-connector",
+        EventPattern=json.dumps({"source": ["toqio.connector"]}),
+    )
+    events.put_targets(
+        Rule="test-subscriber", EventBusName="toqio-connector", Targets=[{"Id": "q", "Arn": arn}]
+    )
+
+    def received(customer_id: str, wait: float = 5.0) -> list[dict]:
+        found, deadline = [], time.monotonic() + wait
+        while time.monotonic() < deadline:
+            for message in sqs.receive_message(
+                QueueUrl=queue, MaxNumberOfMessages=10, WaitTimeSeconds=1
+            ).get("Messages", []):
+                found.append(json.loads(message["Body"]))
+                sqs.delete_message(QueueUrl=queue, ReceiptHandle=message["ReceiptHandle"])
+            mine = [e for e in found if e["detail"]["customer"]["id"] == customer_id]
+            if mine and time.monotonic() > deadline - wait + 1.5:
+                return mine  # and no second one within a further moment
+        return [e for e in found if e["detail"]["customer"]["id"] == customer_id]
+
+    return received
+
+
+def customer(customer_id: str) -> dict:
+    return {
+        "id": customer_id,
+        "apiKey": SECRETS["apiKey"],
+        "provider": "ACME",
+        "paymentProvider": {
+            "customerId": "p-1",
+            "key": SECRETS["key"],
+            "loginId": SECRETS["loginId"],
+            "hmacKey": SECRETS["hmacKey"],
+        },
+        "commercialName": "Acme Ltd",
+        "availableCurrencies": ["eur", "GBP", "EUR"],
+    }
+
+
+def assert_envelope(status, headers, body):
+    assert headers["Content-Type"].startswith("application/json")
+    assert body["httpStatus"] == status
+    assert DATE.match(body["date"])
+    assert body["requestId"]
+    assert body["errorSeverity"] == ("NONE" if status == 200 else "ERROR")
+
+
+def test_banner_says_where_everything_is(local):
+    for part in (local.api, local.aws, "toqio-connector", "make token", ".local/toqio-dev-key.pem"):
+        assert part in local.banner
+
+
+def test_create_and_find_end_to_end(local, subscriber):
+    token = devkeys.token("e2e-1")
+    status, headers, created = local.call("POST", "/customers", customer("e2e-1"), token)
+    assert_envelope(status, headers, created)
+    assert status == 200 and created["code"] == "OK"
+    data = created["data"]
+    assert data["apiKey"] == "*****"
+    assert {data["paymentProvider"][k] for k in ("key", "loginId", "hmacKey")} == {"*****"}
+    assert data["availableCurrencies"] == ["EUR", "GBP"]
+    assert DATE.match(data["createdAt"])
+
+    status, _, found = local.call("GET", "/customers/e2e-1", token=token)
+    assert status == 200 and found["data"] == data
+
+    # The secret values are in exactly one secret, whose ARN is on the item.
+    secrets = local.client("secretsmanager")
+    names = [s["Name"] for s in secrets.list_secrets()["SecretList"] if "e2e-1" in s["Name"]]
+    assert len(names) == 1
+    stored = json.loads(secrets.get_secret_value(SecretId=names[0])["SecretString"])
+    assert stored == {
+        "apiKey": SECRETS["apiKey"],
+        "paymentProvider": {k: SECRETS[k] for k in ("key", "loginId", "hmacKey")},
+    }
+    dynamodb = local.client("dynamodb")
+    table = dynamodb.list_tables()["TableNames"][0]
+    item = dynamodb.get_item(TableName=table, Key={"id": {"S": "e2e-1"}})["Item"]
+    assert item["secretArn"]["S"] == secrets.describe_secret(SecretId=names[0])["ARN"]
+    assert not any(value in json.dumps(item) for value in SECRETS.values())
+
+    events = subscriber("e2e-1")
+    assert len(events) == 1
+    assert events[0]["detail-type"] == "CustomerCreated"
+    assert events[0]["source"] == "toqio.connector"
+    assert events[0]["detail"]["customer"] == data
+    assert events[0]["detail"]["secretArn"] == item["secretArn"]["S"]
+    assert not any(value in json.dumps(events[0]) for value in SECRETS.values())
+
+
+def test_replay_is_200_and_conflict_is_409(local, subscriber):
+    token = devkeys.token("e2e-2")
+    _, _, first = local.call("POST", "/customers", customer("e2e-2"), token)
+    status, _, again = local.call("POST", "/customers", customer("e2e-2"), token)
+    assert status == 200 and again["data"] == first["data"]
+    changed = {**customer("e2e-2"), "apiKey": "another-key"}
+    status, headers, conflict = local.call("POST", "/customers", changed, token)
+    assert_envelope(status, headers, conflict)
+    assert (status, conflict["code"]) == (409, "CUSTOMER_ALREADY_EXISTS")
+    assert len(subscriber("e2e-2")) == 1
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "kwargs", "status", "code"),
+    [
+        ("POST", "/customers", {"body": {"id": "s1", "apiKey": "x"}}, 401, "UNAUTHORIZED"),
+        ("POST", "/customers", {"body": {"id": "s1"}, "token": "not-a-jwt"}, 401, "UNAUTHORIZED"),
+        ("GET", "/customers/s1", {"token": "other"}, 403, "FORBIDDEN"),
+        ("POST", "/customers", {"body": {"id": "other", "apiKey": "k"}, "token": "s1"}, 403,
+         "FORBIDDEN"),
+        ("GET", "/customers/s1", {"token": "s1"}, 404, "CUSTOMER_NOT_FOUND"),
+        ("GET", "/nowhere", {"token": "s1"}, 404, "NOT_FOUND"),
+        ("GET", "/customers/s1/extra", {"token": "s1"}, 404, "NOT_FOUND"),
+        ("DELETE", "/customers/s1", {"token": "s1"}, 405, "METHOD_NOT_ALLOWED"),
+        ("GET", "/customers", {"token": "s1"}, 405, "METHOD_NOT_ALLOWED"),
+        ("POST", "/customers", {"raw": b"{", "token": "s1"}, 400, "BAD_REQUEST"),
+        ("POST", "/customers", {"body": {"id": "s1", "apiKey": 7}, "token": "s1"}, 400,
+         "BAD_REQUEST"),
+        ("POST", "/customers", {"raw": b"\xff\xfe{}", "token": "s1"}, 400, "BAD_REQUEST"),
+        ("POST", "/customers", {"raw": b"{" + b" " * 70_000 + b"}", "token": "s1"}, 413,
+         "PAYLOAD_TOO_LARGE"),
+        ("POST", "/customers", {"body": {"id": "s1", "apiKey": "k"}, "token": "s1",
+                                "headers": {"Content-Type": "text/plain"}}, 415,
+         "UNSUPPORTED_MEDIA_TYPE"),
+    ],
+)
+def test_every_status_in_the_envelope(local, method, path, kwargs, status, code):
+    token = kwargs.pop("token", None)
+    if token and token != "not-a-jwt":
+        token = devkeys.token(token)
+    got, headers, body = local.call(method, path, token=token, **kwargs)
+    assert (got, body["code"]) == (status, code), body
+    assert_envelope(got, headers, body)
+    assert body["errorOrigin"] == "connector"
+
+
+def test_simultaneous_identical_creates_make_one_customer(local, subscriber):
+    token = devkeys.token("e2e-3")
+
+    def create(_):
+        for _attempt in range(10):
+            status, headers, body = local.call("POST", "/customers", customer("e2e-3"), token)
+            if status != 503:
+                return status, body
+            assert headers["Retry-After"]
+            time.sleep(float(headers["Retry-After"]) / 10)
+        return status, body
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        results = list(pool.map(create, range(6)))
+    assert {status for status, _ in results} == {200}
+    assert len({json.dumps(body["data"], sort_keys=True) for _, body in results}) == 1
+    names = [
+        s["Name"]
+        for s in local.client("secretsmanager").list_secrets()["SecretList"]
+        if "e2e-3" in s["Name"]
+    ]
+    assert len(names) == 1
+    assert len(subscriber("e2e-3")) == 1
+
+
+def test_make_token_prints_a_working_token_last(local):
+    output = subprocess.run(
+        ["make", "--no-print-directory", "token", "CUSTOMER_ID=e2e-4"],
+        cwd=ROOT, capture_output=True, text=True, check=True,
+    ).stdout
+    token = output.strip().splitlines()[-1]
+    status, _, body = local.call("GET", "/customers/e2e-4", token=token)
+    assert (status, body["code"]) == (404, "CUSTOMER_NOT_FOUND")
