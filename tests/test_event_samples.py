@@ -94,9 +94,9 @@ def test_create_then_find_samples(emulated, monkeypatch):
 def test_stream_batch_sample_reaches_the_bus(emulated, monkeypatch):
     sqs, events = boto3.client("sqs"), boto3.client("events")
     queue = sqs.create_queue(QueueName="subscriber")["QueueUrl"]
-    queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])[
-        "Attributes"
-    ]["QueueArn"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
     bus = ENV["PublisherFunction"]["EVENT_BUS_NAME"]
     events.put_rule(Name="all", EventBusName=bus, EventPattern='{"source":["toqio.connector"]}')
     events.put_targets(Rule="all", EventBusName=bus, Targets=[{"Id": "q", "Arn": queue_arn}])

@@ -221,22 +221,45 @@ def test_replay_is_200_and_conflict_is_409(local, subscriber):
         ("POST", "/customers", {"body": {"id": "s1", "apiKey": "x"}}, 401, "UNAUTHORIZED"),
         ("POST", "/customers", {"body": {"id": "s1"}, "token": "not-a-jwt"}, 401, "UNAUTHORIZED"),
         ("GET", "/customers/s1", {"token": "other"}, 403, "FORBIDDEN"),
-        ("POST", "/customers", {"body": {"id": "other", "apiKey": "k"}, "token": "s1"}, 403,
-         "FORBIDDEN"),
+        (
+            "POST",
+            "/customers",
+            {"body": {"id": "other", "apiKey": "k"}, "token": "s1"},
+            403,
+            "FORBIDDEN",
+        ),
         ("GET", "/customers/s1", {"token": "s1"}, 404, "CUSTOMER_NOT_FOUND"),
         ("GET", "/nowhere", {"token": "s1"}, 404, "NOT_FOUND"),
         ("GET", "/customers/s1/extra", {"token": "s1"}, 404, "NOT_FOUND"),
         ("DELETE", "/customers/s1", {"token": "s1"}, 405, "METHOD_NOT_ALLOWED"),
         ("GET", "/customers", {"token": "s1"}, 405, "METHOD_NOT_ALLOWED"),
         ("POST", "/customers", {"raw": b"{", "token": "s1"}, 400, "BAD_REQUEST"),
-        ("POST", "/customers", {"body": {"id": "s1", "apiKey": 7}, "token": "s1"}, 400,
-         "BAD_REQUEST"),
+        (
+            "POST",
+            "/customers",
+            {"body": {"id": "s1", "apiKey": 7}, "token": "s1"},
+            400,
+            "BAD_REQUEST",
+        ),
         ("POST", "/customers", {"raw": b"\xff\xfe{}", "token": "s1"}, 400, "BAD_REQUEST"),
-        ("POST", "/customers", {"raw": b"{" + b" " * 70_000 + b"}", "token": "s1"}, 413,
-         "PAYLOAD_TOO_LARGE"),
-        ("POST", "/customers", {"body": {"id": "s1", "apiKey": "k"}, "token": "s1",
-                                "headers": {"Content-Type": "text/plain"}}, 415,
-         "UNSUPPORTED_MEDIA_TYPE"),
+        (
+            "POST",
+            "/customers",
+            {"raw": b"{" + b" " * 70_000 + b"}", "token": "s1"},
+            413,
+            "PAYLOAD_TOO_LARGE",
+        ),
+        (
+            "POST",
+            "/customers",
+            {
+                "body": {"id": "s1", "apiKey": "k"},
+                "token": "s1",
+                "headers": {"Content-Type": "text/plain"},
+            },
+            415,
+            "UNSUPPORTED_MEDIA_TYPE",
+        ),
     ],
 )
 def test_every_status_in_the_envelope(local, method, path, kwargs, status, code):
@@ -277,7 +300,10 @@ def test_simultaneous_identical_creates_make_one_customer(local, subscriber):
 def test_make_token_prints_a_working_token_last(local):
     output = subprocess.run(
         ["make", "--no-print-directory", "token", "CUSTOMER_ID=e2e-4"],
-        cwd=ROOT, capture_output=True, text=True, check=True,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     token = output.strip().splitlines()[-1]
     status, _, body = local.call("GET", "/customers/e2e-4", token=token)

@@ -61,7 +61,9 @@ def find_customer(customerId: str) -> Response:  # noqa: N803 - the path paramet
 @app.not_found
 def no_route(_exc: Exception) -> Response:
     path = app.current_event.path
-    allowed = next((method for pattern, method in _KNOWN_PATHS.items() if pattern.match(path)), None)
+    allowed = next(
+        (method for pattern, method in _KNOWN_PATHS.items() if pattern.match(path)), None
+    )
     if allowed is None:
         return http.error(NotFound(), app.current_event)
     error = MethodNotAllowed(headers={"Allow": allowed})

@@ -39,7 +39,9 @@ def lambda_handler(event: dict, context: object) -> dict:
     failed = publisher.publish(records)
     if failed:
         logger.warning("events not delivered", extra={"failures": failed})
-    metrics.add_metric(name="EventsPublished", unit=MetricUnit.Count, value=len(records) - len(failed))
+    metrics.add_metric(
+        name="EventsPublished", unit=MetricUnit.Count, value=len(records) - len(failed)
+    )
     metrics.add_metric(name="PublishFailures", unit=MetricUnit.Count, value=len(failed))
 
     def outcome(record: DynamoDBRecord) -> None:

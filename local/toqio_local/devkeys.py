@@ -37,9 +37,11 @@ def private_key_pem(path: Path = KEY_FILE) -> bytes:
 
 def public_key_pem(path: Path = KEY_FILE) -> str:
     key = serialization.load_pem_private_key(private_key_pem(path), password=None)
-    return key.public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-    ).decode("ascii")
+    return (
+        key.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode("ascii")
+    )
 
 
 def token(customer_id: str, lifetime_seconds: int = 3600, path: Path = KEY_FILE) -> str:

@@ -4,7 +4,6 @@ and gateway responses, all as ``template.yaml`` declares them."""
 from __future__ import annotations
 
 import base64
-import json
 import re
 import threading
 import time
@@ -105,8 +104,10 @@ class ApiGateway:
 
     # --- request handling ---------------------------------------------------------------
     def gateway_response(self, kind: str, request_id: str) -> tuple[int, dict[str, str], bytes]:
-        fallback = "DEFAULT_5XX" if kind in {"AUTHORIZER_FAILURE", "INTEGRATION_FAILURE"} else (
-            "DEFAULT_4XX"
+        fallback = (
+            "DEFAULT_5XX"
+            if kind in {"AUTHORIZER_FAILURE", "INTEGRATION_FAILURE"}
+            else ("DEFAULT_4XX")
         )
         response = self.responses.get(kind) or self.responses[fallback]
         body = vtl.render(
@@ -163,16 +164,16 @@ class ApiGateway:
         single = {name: value for name, value in headers}
         authorizer_context: dict[str, Any] = {}
         if self.authorizer is not None:
-            token = next(
-                (v for k, v in headers if k.lower() == self.authorizer.header.lower()), ""
-            )
+            token = next((v for k, v in headers if k.lower() == self.authorizer.header.lower()), "")
             if not token:
                 return self.gateway_response("UNAUTHORIZED", request_id)
             try:
                 policy = self._authorize(token, method_arn)
             except FunctionError as exc:
-                kind = "UNAUTHORIZED" if exc.error_message == "Unauthorized" else (
-                    "AUTHORIZER_FAILURE"
+                kind = (
+                    "UNAUTHORIZED"
+                    if exc.error_message == "Unauthorized"
+                    else ("AUTHORIZER_FAILURE")
                 )
                 return self.gateway_response(kind, request_id)
             except FunctionCrashed:
@@ -184,7 +185,15 @@ class ApiGateway:
                 "principalId": policy.get("principalId"),
             }
         event = self._proxy_event(
-            route, method, path, url.query, headers, single, body, match, request_id,
+            route,
+            method,
+            path,
+            url.query,
+            headers,
+            single,
+            body,
+            match,
+            request_id,
             authorizer_context,
         )
         try:
@@ -244,9 +253,7 @@ class ApiGateway:
             "isBase64Encoded": encoded,
         }
 
-    def _proxy_response(
-        self, result: Any, request_id: str
-    ) -> tuple[int, dict[str, str], bytes]:
+    def _proxy_response(self, result: Any, request_id: str) -> tuple[int, dict[str, str], bytes]:
         if not isinstance(result, dict) or not isinstance(result.get("statusCode"), int):
             return self.gateway_response("DEFAULT_5XX", request_id)  # malformed proxy reply
         headers = {k: str(v) for k, v in (result.get("headers") or {}).items()}

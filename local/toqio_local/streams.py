@@ -78,7 +78,9 @@ class StreamRelay(threading.Thread):
             if len(buffer) < self.batch_size and iterator:
                 response = self.streams.get_records(ShardIterator=iterator, Limit=1000)
                 self._iterators[shard_id] = response.get("NextShardIterator")
-                buffer.extend(self._as_lambda_record(record) for record in response.get("Records", []))
+                buffer.extend(
+                    self._as_lambda_record(record) for record in response.get("Records", [])
+                )
             if buffer:
                 self._deliver(shard_id, buffer)
                 busy = True

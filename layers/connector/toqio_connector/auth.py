@@ -55,7 +55,9 @@ class TokenVerifier:
     @classmethod
     def from_env(cls) -> TokenVerifier:
         pem = os.environ.get("TOQIO_PUBLIC_KEYS", "")
-        return cls(parse_public_keys(pem), parse_algorithms(os.environ.get("JWT_ALGORITHMS", "RS256")))
+        return cls(
+            parse_public_keys(pem), parse_algorithms(os.environ.get("JWT_ALGORITHMS", "RS256"))
+        )
 
     def verify(self, authorization: str | None) -> str:
         """The verified ``customerID`` of a ``Bearer <JWT>`` value; InvalidToken otherwise."""

@@ -32,7 +32,8 @@ def change_event(record: DynamoDBRecord) -> dict[str, Any] | None:
         "eventVersion": EVENT_VERSION,
         "customer": customer.view(),
         "secretArn": customer.secretArn,
-        "occurredAt": customer.createdAt if detail_type == "CustomerCreated"
+        "occurredAt": customer.createdAt
+        if detail_type == "CustomerCreated"
         else customer.updatedAt,
     }
     return {

@@ -59,9 +59,7 @@ Currency = Annotated[str, AfterValidator(_check_currency)]
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(
-        strict=True, extra="forbid", frozen=True, hide_input_in_errors=True
-    )
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True, hide_input_in_errors=True)
 
 
 class PaymentProvider(_Strict):

@@ -93,7 +93,8 @@ def _translate(error: Any, loc_prefix: tuple[str | int, ...] = ()) -> dict[str, 
     ctx = error.get("ctx") or {}
     message = template.format(
         max_length=ctx.get("max_length", ""),
-        unit="items" if kind == "too_long" and loc and loc[-1] == "availableCurrencies"
+        unit="items"
+        if kind == "too_long" and loc and loc[-1] == "availableCurrencies"
         else "characters",
     )
     return field_error(field_path(loc), code, message)

@@ -1,0 +1,167 @@
+"""template.yaml: what the contract and the issue require of the deployed stack."""
+
+from __future__ import annotations
+
+import json
+import re
+import tomllib
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from toqio_local import vtl
+from toqio_local.template import Stack, load
+
+ROOT = Path(__file__).resolve().parents[1]
+STACK = Stack(load())
+RESOURCES = STACK.resources
+
+
+def policies(function: str) -> list:
+    return RESOURCES[function]["Properties"].get("Policies", [])
+
+
+def statements(function: str) -> list[dict]:
+    return [
+        s for policy in policies(function) if "Statement" in policy for s in policy["Statement"]
+    ]
+
+
+def test_functions_are_arm64_python_with_the_shared_layer():
+    globals_ = STACK.template["Globals"]["Function"]
+    assert globals_["Architectures"] == ["arm64"]
+    assert globals_["Runtime"].startswith("python3.")
+    assert globals_["Layers"] == [{"Ref": "ConnectorLayer"}]
+    layer = RESOURCES["ConnectorLayer"]
+    assert layer["Metadata"]["BuildMethod"] == globals_["Runtime"]
+    assert layer["Properties"]["ContentUri"] == "layers/connector"
+
+
+def test_table_is_on_demand_encrypted_recoverable_and_streamed():
+    table = RESOURCES["CustomersTable"]["Properties"]
+    assert table["BillingMode"] == "PAY_PER_REQUEST"
+    assert table["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True
+    assert table["SSESpecification"]["SSEEnabled"] is True
+    assert table["StreamSpecification"]["StreamViewType"] in {"NEW_IMAGE", "NEW_AND_OLD_IMAGES"}
+    assert RESOURCES["CustomersTable"]["DeletionPolicy"] == "Retain"
+
+
+def test_event_bus_default_name():
+    assert RESOURCES["ConnectorEventBus"]["Properties"]["Name"] == {"Ref": "EventBusName"}
+    assert STACK.template["Parameters"]["EventBusName"]["Default"] == "toqio-connector"
+
+
+def test_api_uses_the_cached_token_authorizer_with_toqio_keys_as_a_parameter():
+    auth = RESOURCES["Api"]["Properties"]["Auth"]
+    authorizer = auth["Authorizers"][auth["DefaultAuthorizer"]]
+    assert authorizer["FunctionArn"] == {"Fn::GetAtt": ["AuthorizerFunction", "Arn"]}
+    assert authorizer["Identity"]["Header"] == "Authorization"
+    assert authorizer["Identity"]["ReauthorizeEvery"] == {"Ref": "AuthorizerCacheSeconds"}
+    assert STACK.template["Parameters"]["AuthorizerCacheSeconds"]["Default"] > 0
+    env = RESOURCES["AuthorizerFunction"]["Properties"]["Environment"]["Variables"]
+    assert env["TOQIO_PUBLIC_KEYS"] == {"Ref": "ToqioPublicKeys"}
+    assert "Policies" not in RESOURCES["AuthorizerFunction"]["Properties"]  # no AWS access
+
+
+def test_customers_api_may_touch_only_its_table_and_its_secret_prefix():
+    allowed = {
+        "dynamodb:GetItem",
+        "dynamodb:PutItem",
+        "secretsmanager:CreateSecret",
+        "secretsmanager:GetSecretValue",
+        "secretsmanager:PutSecretValue",
+        "secretsmanager:DescribeSecret",
+        "secretsmanager:UpdateSecretVersionStage",
+    }
+    granted = statements("CustomersApiFunction")
+    assert {action for s in granted for action in s["Action"]} == allowed
+    for statement in granted:
+        assert "*" not in json.dumps(statement["Action"])
+        resource = json.dumps(statement["Resource"])
+        assert resource != '"*"'
+        if statement["Action"][0].startswith("secretsmanager:"):
+            assert "${SecretNamePrefix}*" in resource
+    assert len(policies("CustomersApiFunction")) == len(
+        [p for p in policies("CustomersApiFunction") if "Statement" in p]
+    )
+
+
+def test_publisher_reports_partial_failures_and_has_an_on_failure_destination():
+    event = RESOURCES["PublisherFunction"]["Properties"]["Events"]["CustomerChanges"]
+    props = event["Properties"]
+    assert event["Type"] == "DynamoDB"
+    assert props["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert props["BatchSize"] <= 10  # one PutEvents per batch
+    assert props["DestinationConfig"]["OnFailure"]["Destination"] == {
+        "Fn::GetAtt": ["PublisherFailureQueue", "Arn"]
+    }
+    kinds = [next(iter(p)) for p in policies("PublisherFunction")]
+    assert kinds == ["EventBridgePutEventsPolicy", "SQSSendMessagePolicy"]
+
+
+GATEWAY = {
+    res["Properties"]["ResponseType"]: res["Properties"]
+    for res in STACK.of_type("AWS::ApiGateway::GatewayResponse").values()
+}
+
+
+def test_gateway_responses_cover_the_gateways_own_errors():
+    expected = {
+        "UNAUTHORIZED": (401, "UNAUTHORIZED"),
+        "ACCESS_DENIED": (403, "FORBIDDEN"),
+        "MISSING_AUTHENTICATION_TOKEN": (404, "NOT_FOUND"),
+        "RESOURCE_NOT_FOUND": (404, "NOT_FOUND"),
+        "REQUEST_TOO_LARGE": (413, "PAYLOAD_TOO_LARGE"),
+        "UNSUPPORTED_MEDIA_TYPE": (415, "UNSUPPORTED_MEDIA_TYPE"),
+        "THROTTLED": (503, "SERVICE_UNAVAILABLE"),
+        "INTEGRATION_TIMEOUT": (503, "SERVICE_UNAVAILABLE"),
+        "DEFAULT_4XX": (400, "BAD_REQUEST"),
+        "DEFAULT_5XX": (500, "INTERNAL_ERROR"),
+    }
+    assert set(GATEWAY) == set(expected)
+    for kind, (status, code) in expected.items():
+        props = GATEWAY[kind]
+        assert int(props["StatusCode"]) == status
+        assert props["ResponseParameters"]["gatewayresponse.header.Content-Type"] == (
+            "'application/json'"
+        )
+        body = json.loads(
+            vtl.render(
+                STACK.resolve(props["ResponseTemplates"]["application/json"]),
+                {"requestId": "req-1", "requestTimeEpoch": 1795492440857},
+            )
+        )
+        assert body == {
+            "code": code,
+            "errorSeverity": "ERROR",
+            "message": body["message"],
+            "httpStatus": status,
+            "requestId": "req-1",
+            "date": "2026-11-24T03:54:00.857Z",
+            "errorOrigin": "connector",
+        }
+        if status == 503:
+            assert props["ResponseParameters"]["gatewayresponse.header.Retry-After"] == "'1'"
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(min_value=0, max_value=253_402_300_799_999))  # up to 9999-12-31
+def test_gateway_date_arithmetic_is_iso_8601_utc_milliseconds(epoch_ms):
+    template = STACK.resolve(GATEWAY["UNAUTHORIZED"]["ResponseTemplates"]["application/json"])
+    rendered = json.loads(vtl.render(template, {"requestId": "r", "requestTimeEpoch": epoch_ms}))
+    expected = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(milliseconds=epoch_ms)
+    assert rendered["date"] == expected.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def test_layer_requirements_match_the_project_dependencies():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    layer = [
+        line.strip()
+        for line in (ROOT / "layers/connector/requirements.txt").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
+    name = lambda requirement: re.split(r"[\[=<>]", requirement)[0].lower()  # noqa: E731
+    assert {name(r) for r in project} - {"boto3"} == {name(r) for r in layer}
+    assert set(layer) <= set(project)
