@@ -155,7 +155,8 @@ class LocalStack:
         stack = self.stack
         lines = [
             "Toqio connector running offline (Ctrl-C stops it)",
-            f"  API            http://{HOST}:{self.api_port}  (POST /customers, GET /customers/{{id}})",
+            f"  API            http://{HOST}:{self.api_port}"
+            "  (POST /customers, GET /customers/{id})",
             f"  AWS emulator   http://{HOST}:{self.aws_port}  (region {REGION}, any credentials)",
         ]
         for lid in stack.of_type("AWS::DynamoDB::Table"):
