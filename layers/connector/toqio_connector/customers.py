@@ -38,6 +38,7 @@ from toqio_connector.errors import (
     ServiceUnavailable,
 )
 from toqio_connector.models import CUSTOMER_ID_MAX, CUSTOMER_ID_PATTERN, NewCustomer, StoredCustomer
+from toqio_connector.registry import Registry, load_registry
 from toqio_connector.validation import validate_create
 
 # Longer than a Create can possibly run (the API function's timeout is 10 s): a secret
@@ -60,9 +61,12 @@ def authorize(customer_id: Any, caller_id: str) -> None:
 
 
 class CustomerService:
-    def __init__(self, table: CustomerTable, secrets: SecretStore) -> None:
+    def __init__(
+        self, table: CustomerTable, secrets: SecretStore, registry: Registry | None = None
+    ) -> None:
         self.table = table
         self.secrets = secrets
+        self.registry = registry or load_registry()
 
     # --- Find -----------------------------------------------------------------------
     def find(self, customer_id: str, caller_id: str) -> StoredCustomer:
@@ -77,7 +81,7 @@ class CustomerService:
     # --- Create ---------------------------------------------------------------------
     def create(self, payload: dict[str, Any], caller_id: str) -> CreateResult:
         authorize(payload.get("id"), caller_id)
-        new = validate_create(payload)
+        new = validate_create(payload, self.registry)
         authorize(new.id, caller_id)
         name = self.secrets.name_for(new.id)
         try:

@@ -27,7 +27,7 @@ def change_event(record: DynamoDBRecord) -> dict[str, Any] | None:
     detail_type = DETAIL_TYPES.get(event_name)
     if detail_type is None or record.dynamodb is None or not record.dynamodb.new_image:
         return None
-    customer = StoredCustomer.from_plain(record.dynamodb.new_image)
+    customer = StoredCustomer.from_record(record.dynamodb.new_image)
     detail = {
         "eventVersion": EVENT_VERSION,
         "customer": customer.view(),

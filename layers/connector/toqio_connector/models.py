@@ -8,6 +8,7 @@ to Secrets Manager and nowhere else.
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 from typing import Annotated, Any
 
@@ -134,10 +135,20 @@ class StoredCustomer(BaseModel):
     updatedAt: str
     version: int = 1
 
+    def to_record(self) -> dict[str, Any]:
+        """The DynamoDB item's attributes. ``data`` is kept as JSON text: custom parameters
+        may hold what a DynamoDB map cannot (deep nesting, empty keys, any number)."""
+        record = self.model_dump()
+        record["data"] = json.dumps(self.data, ensure_ascii=False, separators=(",", ":"))
+        return record
+
     @classmethod
-    def from_plain(cls, item: dict[str, Any]) -> StoredCustomer:
-        """From a deserialised DynamoDB item (numbers as ``Decimal``)."""
-        return cls.model_validate(plain_numbers(item))
+    def from_record(cls, record: dict[str, Any]) -> StoredCustomer:
+        """From a deserialised DynamoDB item (or stream image); numbers may be ``Decimal``."""
+        plain = plain_numbers(record)
+        if isinstance(plain.get("data"), str):
+            plain["data"] = json.loads(plain["data"])
+        return cls.model_validate(plain)
 
     def view(self) -> dict[str, Any]:
         """The customer as Toqio sees it: Create's and Find's ``data``."""

@@ -8,12 +8,16 @@ input value.
 from __future__ import annotations
 
 import json
-from typing import Any
+import math
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
 from toqio_connector.errors import BadRequest
-from toqio_connector.models import CustomerRequest, NewCustomer
+from toqio_connector.models import MASK, CustomerRequest, NewCustomer
+
+if TYPE_CHECKING:
+    from toqio_connector.registry import Registry
 
 COMMON_PARAMETERS = frozenset(CustomerRequest.model_fields)
 
@@ -64,21 +68,35 @@ def _reject_constant(name: str) -> Any:
     raise BadRequest(f"Request body is not valid JSON: {name} is not a JSON value")
 
 
+def _finite(text: str) -> float:
+    number = float(text)
+    if not math.isfinite(number):
+        raise BadRequest("Request body is not valid JSON: number out of range")
+    return number
+
+
 def parse_json_object(body: str | bytes | None) -> dict[str, Any]:
     """The request body as a JSON object; 400 if it is empty, not JSON, or not an object.
 
     Duplicate keys are refused: which of two values wins differs between parsers, so
     accepting them would let a request mean two things. ``NaN`` and ``Infinity`` are
-    not JSON and are refused too.
+    not JSON and are refused too, as are numbers too large for a double, and text that
+    is not Unicode (lone surrogates), which nothing downstream could store or send.
     """
     if not body:
         raise BadRequest("Request body is missing")
     try:
         parsed = json.loads(
-            body, object_pairs_hook=_reject_duplicate_keys, parse_constant=_reject_constant
+            body,
+            object_pairs_hook=_reject_duplicate_keys,
+            parse_constant=_reject_constant,
+            parse_float=_finite,
         )
+        json.dumps(parsed, ensure_ascii=False).encode("utf-8")
     except BadRequest:
         raise
+    except UnicodeError:
+        raise BadRequest("Request body is not valid JSON: text is not valid Unicode") from None
     except (ValueError, RecursionError):
         raise BadRequest("Request body is not valid JSON") from None
     if not isinstance(parsed, dict):
@@ -109,11 +127,20 @@ def _without_nulls(payload: dict[str, Any]) -> dict[str, Any]:
     return cleaned
 
 
-def validate_create(payload: dict[str, Any]) -> NewCustomer:
-    """Validate a Create body; raise :class:`BadRequest` listing every problem."""
+def validate_create(payload: dict[str, Any], registry: Registry | None = None) -> NewCustomer:
+    """Validate a Create body; raise :class:`BadRequest` listing every problem.
+
+    Common parameters are checked by the pydantic model, custom ones by the registry
+    (the one in use if none is given); a key that is neither is ``UNKNOWN_PARAMETER``.
+    """
+    if registry is None:
+        from toqio_connector.registry import load_registry
+
+        registry = load_registry()
     payload = _without_nulls(payload)
     common = {key: value for key, value in payload.items() if key in COMMON_PARAMETERS}
-    custom = {key: value for key, value in payload.items() if key not in COMMON_PARAMETERS}
+    custom = {key: value for key, value in payload.items() if key in registry.properties}
+    unknown = [key for key in payload if key not in COMMON_PARAMETERS and key not in custom]
 
     errors: list[dict[str, str]] = []
     request: CustomerRequest | None = None
@@ -121,9 +148,15 @@ def validate_create(payload: dict[str, Any]) -> NewCustomer:
         request = CustomerRequest.model_validate(common)
     except ValidationError as exc:
         errors.extend(_translate(error) for error in exc.errors(include_input=False))
+    errors.extend(registry.errors(custom))
     errors.extend(
-        field_error(name, "UNKNOWN_PARAMETER", "is not a known parameter") for name in custom
+        field_error(name, "UNKNOWN_PARAMETER", "is not a known parameter") for name in unknown
     )
     if errors or request is None:
         raise BadRequest(data=errors)
-    return NewCustomer(id=request.id, data=request.masked(), secrets=request.secret_values())
+    secret_names = registry.secret_names
+    data = request.masked()
+    data.update((key, MASK if key in secret_names else value) for key, value in custom.items())
+    secrets = request.secret_values()
+    secrets.update((key, value) for key, value in custom.items() if key in secret_names)
+    return NewCustomer(id=request.id, data=data, secrets=secrets)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-from decimal import Decimal
 from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
@@ -21,13 +19,11 @@ class CustomerExists(Exception):
 
 
 def to_item(customer: StoredCustomer) -> dict[str, Any]:
-    # Through JSON so that floats become Decimal, as DynamoDB requires.
-    plain = json.loads(customer.model_dump_json(), parse_float=Decimal)
-    return {key: _serializer.serialize(value) for key, value in plain.items()}
+    return {key: _serializer.serialize(value) for key, value in customer.to_record().items()}
 
 
 def from_item(item: dict[str, Any]) -> StoredCustomer:
-    return StoredCustomer.from_plain(
+    return StoredCustomer.from_record(
         {key: _deserializer.deserialize(value) for key, value in item.items()}
     )
 
