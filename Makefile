@@ -11,7 +11,7 @@ REGION := eu-west-1
 export SAM_CLI_TELEMETRY := 0
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: setup lint test run token clean
+.PHONY: setup lint test run token openapi clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -34,6 +34,10 @@ lint: setup
 ## test: set everything up, lint, then run the whole test suite
 test: lint
 	$(VENV)/bin/python -m pytest
+
+## openapi: regenerate docs/openapi*.json from the code and the registries
+openapi: setup
+	$(VENV)/bin/python -m toqio_local.openapi
 
 ## run: the API on :3000 and an AWS emulator on :5000 (API_PORT / AWS_PORT override)
 run: setup
