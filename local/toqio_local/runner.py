@@ -20,7 +20,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from toqio_local import devkeys, resources
+from toqio_local import devkeys, moto_fixes, resources
 from toqio_local.functions import FunctionCrashed, FunctionPool, FunctionSpec
 from toqio_local.gateway import ApiGateway, serve
 from toqio_local.streams import StreamRelay
@@ -73,6 +73,7 @@ class LocalStack:
         from moto.server import ThreadedMotoServer
 
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per AWS call
+        moto_fixes.apply()
 
         self._moto = ThreadedMotoServer(ip_address=HOST, port=self.aws_port, verbose=False)
         self._moto.start()

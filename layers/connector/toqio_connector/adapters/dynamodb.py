@@ -18,6 +18,10 @@ class CustomerExists(Exception):
     """A conditional write found the customer already stored."""
 
 
+class StaleWrite(Exception):
+    """The customer changed (or vanished) since it was read: nothing was written."""
+
+
 def to_item(customer: StoredCustomer) -> dict[str, Any]:
     return {key: _serializer.serialize(value) for key, value in customer.to_record().items()}
 
@@ -54,3 +58,31 @@ class CustomerTable:
             )
         item = response.get("Item")
         return from_item(item) if item else None
+
+    def replace(self, customer: StoredCustomer, expected_version: int) -> None:
+        """Overwrite the item only if it is still at ``expected_version`` (optimistic lock)."""
+        try:
+            with aws_errors():
+                self._client.put_item(
+                    TableName=self.name,
+                    Item=to_item(customer),
+                    ConditionExpression="attribute_exists(id) AND version = :expected",
+                    ExpressionAttributeValues={":expected": {"N": str(expected_version)}},
+                )
+        except ClientError as exc:
+            if error_code(exc) == "ConditionalCheckFailedException":
+                raise StaleWrite(customer.id) from None
+            raise
+
+    def scan_page(
+        self, start_key: dict[str, Any] | None = None, limit: int = 100
+    ) -> tuple[list[StoredCustomer], dict[str, Any] | None]:
+        """One page of customers, and the key to continue from (None at the end)."""
+        kwargs: dict[str, Any] = {"TableName": self.name, "Limit": limit, "ConsistentRead": True}
+        if start_key:
+            kwargs["ExclusiveStartKey"] = start_key
+        with aws_errors():
+            response = self._client.scan(**kwargs)
+        return [from_item(item) for item in response.get("Items", [])], response.get(
+            "LastEvaluatedKey"
+        )

@@ -13,6 +13,7 @@ from toqio_connector.adapters.aws import aws_errors, client, error_code, setting
 from toqio_connector.models import SecretDocument
 
 CURRENT = "AWSCURRENT"
+PENDING = "TOQIO_PENDING"  # a version written but not yet in use (see updates.py)
 
 
 class SecretExists(Exception):
@@ -63,11 +64,18 @@ class SecretStore:
             raise
         return response["ARN"], response["VersionId"]
 
-    def put(self, secret_id: str, document: SecretDocument, token: str) -> tuple[str, str]:
-        """A new version, made current; (arn, version id). Idempotent for the same token."""
+    def put(
+        self, secret_id: str, document: SecretDocument, token: str, *, current: bool = True
+    ) -> tuple[str, str]:
+        """A new version; (arn, version id). Idempotent for the same token.
+
+        With ``current=False`` the version is labelled TOQIO_PENDING instead of
+        AWSCURRENT: readers keep seeing the current values until :meth:`make_current`.
+        """
+        kwargs: dict[str, Any] = {} if current else {"VersionStages": [PENDING]}
         with aws_errors():
             response = self._client.put_secret_value(
-                SecretId=secret_id, SecretString=_dump(document), ClientRequestToken=token
+                SecretId=secret_id, SecretString=_dump(document), ClientRequestToken=token, **kwargs
             )
         return response["ARN"], response["VersionId"]
 
@@ -75,6 +83,8 @@ class SecretStore:
         kwargs: dict[str, Any] = {"SecretId": secret_id}
         if version_id:
             kwargs["VersionId"] = version_id
+        else:
+            kwargs["VersionStage"] = CURRENT
         with aws_errors():
             response = self._client.get_secret_value(**kwargs)
         return SecretVersion(

@@ -1,0 +1,216 @@
+"""``toqio-admin``: show a customer, change its custom parameters and secret values, or
+backfill a newly declared parameter onto every customer that lacks it.
+
+Works against real AWS (``--profile``, ``--region``) and against ``make run``'s
+emulator (``AWS_ENDPOINT_URL=http://127.0.0.1:5000``). Secret values are read from a
+prompt, or from standard input when it is not a terminal, one line per ``--secret``;
+never from the command line, which shell history and process lists would keep.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import os
+import sys
+import time
+from typing import Any
+
+EXIT_INVALID, EXIT_USAGE, EXIT_STALE = 1, 2, 3
+
+
+def _parse_value(text: str) -> Any:
+    """``NAME=VALUE``'s value: JSON if it parses (3, true, "3", {...}), else the text."""
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def _assignment(text: str) -> tuple[str, Any]:
+    name, sep, value = text.partition("=")
+    if not sep or not name:
+        raise argparse.ArgumentTypeError(f"expected NAME=VALUE, got {text!r}")
+    return name, _parse_value(value)
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(prog="toqio-admin", description=__doc__.split("\n\n")[0])
+    top.add_argument("--profile", help="AWS profile (default: the usual AWS chain)")
+    top.add_argument("--region", help="AWS region (default: the profile's or AWS_REGION)")
+    top.add_argument(
+        "--table",
+        default=os.environ.get("TABLE_NAME"),
+        help="customers table (default: TABLE_NAME, else the one table named *CustomersTable*)",
+    )
+    top.add_argument(
+        "--registry",
+        help="custom parameter registry (default: CUSTOM_PARAMETERS_FILE, else the shipped one)",
+    )
+    commands = top.add_subparsers(dest="command", required=True)
+
+    show = commands.add_parser("show", help="print a customer, secrets masked")
+    show.add_argument("customer_id")
+
+    change = commands.add_parser("set", help="set or unset custom parameters and secret values")
+    change.add_argument("customer_id")
+    change.add_argument(
+        "values",
+        nargs="*",
+        type=_assignment,
+        metavar="NAME=VALUE",
+        help="custom parameter values (JSON, or plain text)",
+    )
+    change.add_argument(
+        "--secret",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="a secret field to set (apiKey, paymentProvider.key, a writeOnly parameter...); "
+        "its value is prompted for, or read from stdin",
+    )
+    change.add_argument("--unset", action="append", default=[], metavar="NAME")
+    change.add_argument(
+        "--expect-version",
+        type=int,
+        help="refuse unless the customer is still at this version (from `show`)",
+    )
+
+    backfill = commands.add_parser(
+        "backfill", help="set a newly declared parameter on every customer that lacks it"
+    )
+    backfill.add_argument("name")
+    backfill.add_argument("--value", required=True, type=_parse_value, help="JSON, or plain text")
+    backfill.add_argument("--dry-run", action="store_true", help="only say what would change")
+    backfill.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    return top
+
+
+def _read_secrets(names: list[str]) -> dict[str, str]:
+    values = {}
+    interactive = sys.stdin.isatty()
+    for name in names:
+        value = getpass.getpass(f"{name}: ") if interactive else sys.stdin.readline().rstrip("\n")
+        if not value:
+            raise SystemExit(f"no value given for secret {name}")
+        values[name] = value
+    return values
+
+
+def _table_name(explicit: str | None) -> str:
+    if explicit:
+        return explicit
+    from toqio_connector.adapters.aws import client
+
+    names = client("dynamodb").list_tables()["TableNames"]
+    matches = [name for name in names if "CustomersTable" in name]
+    if len(matches) != 1:
+        raise SystemExit(f"cannot tell the customers table among {matches or names}: use --table")
+    return matches[0]
+
+
+def _say(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def _emit(customer: Any) -> None:
+    print(
+        json.dumps({**customer.view(), "version": customer.version}, indent=2, ensure_ascii=False)
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.profile:
+        os.environ["AWS_PROFILE"] = args.profile
+    if args.region:
+        os.environ["AWS_REGION"] = os.environ["AWS_DEFAULT_REGION"] = args.region
+    from toqio_connector.adapters.dynamodb import CustomerTable, StaleWrite
+    from toqio_connector.adapters.secrets import SecretStore
+    from toqio_connector.errors import BadRequest, CustomerNotFound
+    from toqio_connector.registry import RegistryError, load_registry
+    from toqio_connector.updates import Change, ChangeRefused, CustomerUpdater
+
+    try:
+        registry = load_registry(args.registry)
+    except RegistryError as exc:
+        _say(str(exc))
+        return EXIT_USAGE
+    updater = CustomerUpdater(CustomerTable(_table_name(args.table)), SecretStore(""), registry)
+    try:
+        if args.command == "show":
+            _emit(updater.show(args.customer_id))
+        elif args.command == "set":
+            change = Change(
+                values=dict(args.values),
+                secrets=_read_secrets(args.secret),
+                unset=tuple(args.unset),
+            )
+            result = updater.update(args.customer_id, change, args.expect_version)
+            _say("changed" if result.changed else "nothing to change")
+            _emit(result.customer)
+        else:
+            return _backfill(updater, args)
+    except CustomerNotFound:
+        _say(f"customer {args.customer_id} not found")
+        return EXIT_INVALID
+    except ChangeRefused as exc:
+        _say(f"refused: {exc}")
+        return EXIT_USAGE
+    except BadRequest as exc:
+        _say("refused, the result would not be valid:")
+        for error in exc.data or []:
+            _say(f"  {error['field']}: {error['code']} {error['message']}")
+        return EXIT_INVALID
+    except StaleWrite:
+        _say(
+            "refused: the customer changed since it was read; nothing was written. "
+            "Run `show` again and retry."
+        )
+        return EXIT_STALE
+    return 0
+
+
+def _backfill(updater: Any, args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    started = time.monotonic()
+    targets = [customer.id for customer in updater.lacking(args.name)]
+    shown = json.dumps(args.value, ensure_ascii=False)
+    _say(f"{len(targets)} customer(s) lack {args.name}; each would get {args.name}={shown}")
+    if args.dry_run:
+        for customer_id in targets[:20]:
+            _say(f"  {customer_id}")
+        if len(targets) > 20:
+            _say(f"  ... and {len(targets) - 20} more")
+        _say("dry run: nothing changed")
+        return 0
+    if not targets:
+        return 0
+    if not args.yes:
+        if not sys.stdin.isatty():
+            _say("refusing to change customers without --yes (stdin is not a terminal)")
+            return EXIT_USAGE
+        if input("proceed? [y/N] ").strip().lower() != "y":
+            _say("nothing changed")
+            return 0
+    with tqdm(total=len(targets), unit="customer", file=sys.stderr) as bar:
+        report = updater.backfill(
+            args.name, args.value, targets, progress=lambda _id, _outcome: bar.update(1)
+        )
+    _say(
+        f"backfill of {args.name}: {len(report.updated)} updated, {len(report.skipped)} "
+        f"skipped (already set or gone), {len(report.failed)} failed, "
+        f"in {time.monotonic() - started:.1f}s"
+    )
+    for customer_id, reason in report.failed.items():
+        _say(f"  failed {customer_id}: {reason}")
+    return EXIT_INVALID if report.failed else 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    return run(parser().parse_args(argv))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
