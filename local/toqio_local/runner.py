@@ -65,6 +65,12 @@ class LocalStack:
         self._http: Any = None
 
     def start(self) -> None:
+        from toqio_connector.registry import RegistryError, load_registry
+
+        try:  # the customers API would refuse to start: say so before anything else
+            load_registry()
+        except RegistryError as exc:
+            raise SystemExit(f"cannot start: {exc}") from None
         for port in (self.api_port, self.aws_port):
             if not _port_free(port):
                 raise SystemExit(f"port {port} is in use (set API_PORT / AWS_PORT to others)")

@@ -15,6 +15,15 @@ from typing import Any
 from toqio_local.functions import FunctionCrashed, FunctionError, FunctionPool
 
 
+def lambda_record(record: dict[str, Any], stream_arn: str) -> dict[str, Any]:
+    """GetRecords' shape (boto3 parses dates) -> the JSON Lambda hands the function."""
+    change = dict(record["dynamodb"])
+    created = change.get("ApproximateCreationDateTime")
+    if hasattr(created, "timestamp"):
+        change["ApproximateCreationDateTime"] = int(created.timestamp())
+    return {**record, "dynamodb": change, "eventSourceARN": stream_arn}
+
+
 class StreamRelay(threading.Thread):
     def __init__(
         self,
@@ -79,20 +88,12 @@ class StreamRelay(threading.Thread):
                 response = self.streams.get_records(ShardIterator=iterator, Limit=1000)
                 self._iterators[shard_id] = response.get("NextShardIterator")
                 buffer.extend(
-                    self._as_lambda_record(record) for record in response.get("Records", [])
+                    lambda_record(record, self.stream_arn) for record in response.get("Records", [])
                 )
             if buffer:
                 self._deliver(shard_id, buffer)
                 busy = True
         return busy
-
-    def _as_lambda_record(self, record: dict[str, Any]) -> dict[str, Any]:
-        """GetRecords' shape (boto3 parses dates) -> the JSON Lambda hands the function."""
-        change = dict(record["dynamodb"])
-        created = change.get("ApproximateCreationDateTime")
-        if hasattr(created, "timestamp"):
-            change["ApproximateCreationDateTime"] = int(created.timestamp())
-        return {**record, "dynamodb": change, "eventSourceARN": self.stream_arn}
 
     def _deliver(self, shard_id: str, buffer: list[dict[str, Any]]) -> None:
         batch = buffer[: self.batch_size]

@@ -1,0 +1,136 @@
+"""Custom parameters through the API (example registry): stored, masked, validated."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from tests.support import (
+    EXAMPLE_REGISTRY,
+    ROOT,
+    Context,
+    Subscriber,
+    call,
+    create_stack,
+    load_handler,
+    set_aws_env,
+    stream_batch,
+)
+
+SECRET = "webhook-secret-0123456789"
+VALID = {
+    "id": "c1",
+    "apiKey": "api-key-1",
+    "merchantCategoryCode": "5411",
+    "settlementDelayDays": 3,
+    "riskTier": "MEDIUM",
+    "webhookSigningSecret": SECRET,
+    "settlementAccount": {"iban": "GB33BUKB20201555555555", "currency": "GBP"},
+}
+API_ENV = {
+    "TABLE_NAME": "toqio-connector-CustomersTable",
+    "SECRET_NAME_PREFIX": "toqio-connector/customers/",
+    "EVENT_BUS_NAME": "toqio-connector",
+}
+
+
+@pytest.fixture
+def stack(monkeypatch):
+    set_aws_env(monkeypatch)
+    monkeypatch.setenv("CUSTOM_PARAMETERS_FILE", str(EXAMPLE_REGISTRY))
+    with mock_aws():
+        yield create_stack()
+
+
+@pytest.fixture
+def api(stack, monkeypatch):
+    return load_handler("customers_api", API_ENV, monkeypatch)
+
+
+def test_valid_custom_parameters_are_stored_and_returned_at_top_level(stack, api):
+    status, body = call(api, "POST", "/customers", VALID)
+    assert status == 200, body
+    data = body["data"]
+    assert data["merchantCategoryCode"] == "5411"
+    assert data["settlementDelayDays"] == 3
+    assert data["riskTier"] == "MEDIUM"
+    assert data["settlementAccount"] == VALID["settlementAccount"]
+    assert data["webhookSigningSecret"] == "*****"
+    assert call(api, "GET", "/customers/c1")[1]["data"] == data
+
+    (item,) = boto3.client("dynamodb").scan(TableName=API_ENV["TABLE_NAME"])["Items"]
+    assert SECRET not in json.dumps(item)
+    secret = boto3.client("secretsmanager").get_secret_value(SecretId=item["secretArn"]["S"])
+    assert json.loads(secret["SecretString"]) == {
+        "apiKey": "api-key-1",
+        "webhookSigningSecret": SECRET,
+    }
+
+
+def test_created_event_carries_custom_parameters_masked(stack, api, monkeypatch):
+    subscriber = Subscriber()
+    call(api, "POST", "/customers", VALID)
+    publisher = load_handler("publisher", API_ENV, monkeypatch)
+    assert publisher(stream_batch(stack), Context()) == {"batchItemFailures": []}
+    (event,) = subscriber.events()
+    assert event["detail"]["customer"]["webhookSigningSecret"] == "*****"
+    assert event["detail"]["customer"]["riskTier"] == "MEDIUM"
+    assert SECRET not in json.dumps(event)
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "code"),
+    [
+        ({"merchantCategoryCode": "54a1"}, "merchantCategoryCode", "INVALID_VALUE"),
+        ({"merchantCategoryCode": None}, "merchantCategoryCode", "REQUIRED"),
+        ({"settlementDelayDays": 31}, "settlementDelayDays", "INVALID_VALUE"),
+        ({"settlementDelayDays": "3"}, "settlementDelayDays", "INVALID_TYPE"),
+        ({"riskTier": "EXTREME"}, "riskTier", "INVALID_VALUE"),
+        ({"webhookSigningSecret": "short"}, "webhookSigningSecret", "INVALID_VALUE"),
+        ({"webhookSigningSecret": 12345}, "webhookSigningSecret", "INVALID_TYPE"),
+        ({"settlementAccount": {"iban": "x"}}, "settlementAccount.iban", "INVALID_VALUE"),
+        ({"undeclared": "x"}, "undeclared", "UNKNOWN_PARAMETER"),
+    ],
+)
+def test_each_invalid_value_is_a_400_naming_the_parameter(stack, api, change, field, code):
+    status, body = call(api, "POST", "/customers", {**VALID, **change})
+    assert status == 400
+    assert {"field": field, "code": code} in [
+        {"field": e["field"], "code": e["code"]} for e in body["data"]
+    ]
+    assert "short" not in json.dumps(body) and SECRET not in json.dumps(body)
+    assert boto3.client("secretsmanager").list_secrets()["SecretList"] == []
+    assert boto3.client("dynamodb").scan(TableName=API_ENV["TABLE_NAME"])["Items"] == []
+
+
+def test_broken_registry_fails_the_function_at_start_up(stack, monkeypatch, tmp_path):
+    from toqio_connector.registry import RegistryError
+
+    broken = tmp_path / "broken.json"
+    broken.write_text('{"properties": {"apiKey": {"type": "string"}}}')
+    monkeypatch.setenv("CUSTOM_PARAMETERS_FILE", str(broken))
+    with pytest.raises(RegistryError, match="redeclares common parameter"):
+        load_handler("customers_api", API_ENV, monkeypatch)
+
+
+def test_runner_refuses_to_start_with_a_broken_registry(tmp_path):
+    broken = tmp_path / "broken.json"
+    broken.write_text("{not json")
+    env = {"CUSTOM_PARAMETERS_FILE": str(broken), "API_PORT": "0", "AWS_PORT": "0"}
+    result = subprocess.run(
+        [sys.executable, "-m", "toqio_local"],
+        cwd=ROOT,
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode != 0
+    assert str(broken) in result.stderr + result.stdout
+    assert "is not valid JSON" in result.stderr + result.stdout
