@@ -15,9 +15,10 @@ import json
 import os
 import sys
 import time
+from collections import Counter
 from typing import Any
 
-EXIT_INVALID, EXIT_USAGE, EXIT_STALE = 1, 2, 3
+EXIT_INVALID, EXIT_USAGE, EXIT_STALE, EXIT_INTERRUPTED = 1, 2, 3, 130
 
 
 def _parse_value(text: str) -> Any:
@@ -175,6 +176,7 @@ def _backfill(updater: Any, args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     started = time.monotonic()
+    updater.check_backfill(args.name, args.value)
     targets = [customer.id for customer in updater.lacking(args.name)]
     shown = json.dumps(args.value, ensure_ascii=False)
     _say(f"{len(targets)} customer(s) lack {args.name}; each would get {args.name}={shown}")
@@ -194,10 +196,23 @@ def _backfill(updater: Any, args: argparse.Namespace) -> int:
         if input("proceed? [y/N] ").strip().lower() != "y":
             _say("nothing changed")
             return 0
+    outcomes: Counter[str] = Counter()
+
+    def advance(_customer_id: str, outcome: str) -> None:
+        outcomes[outcome] += 1
+        bar.update(1)
+
     with tqdm(total=len(targets), unit="customer", file=sys.stderr) as bar:
-        report = updater.backfill(
-            args.name, args.value, targets, progress=lambda _id, _outcome: bar.update(1)
-        )
+        try:
+            report = updater.backfill(args.name, args.value, targets, progress=advance)
+        except KeyboardInterrupt:
+            bar.close()
+            _say(
+                f"interrupted after {sum(outcomes.values())} of {len(targets)} "
+                f"({outcomes['updated']} updated): run the same command again to finish; "
+                "customers already done are skipped"
+            )
+            return EXIT_INTERRUPTED
     _say(
         f"backfill of {args.name}: {len(report.updated)} updated, {len(report.skipped)} "
         f"skipped (already set or gone), {len(report.failed)} failed, "

@@ -29,7 +29,7 @@ from typing import Any
 from uuid import uuid4
 
 from toqio_connector.adapters.dynamodb import CustomerExists, CustomerTable
-from toqio_connector.adapters.secrets import SecretExists, SecretStore
+from toqio_connector.adapters.secrets import SecretExists, SecretStore, SecretVersion
 from toqio_connector.envelope import utc_now_iso
 from toqio_connector.errors import (
     CustomerAlreadyExists,
@@ -41,11 +41,28 @@ from toqio_connector.models import CUSTOMER_ID_MAX, CUSTOMER_ID_PATTERN, NewCust
 from toqio_connector.registry import Registry, load_registry
 from toqio_connector.validation import validate_create
 
-# Longer than a Create can possibly run (the API function's timeout is 10 s): a secret
-# version younger than this may belong to a Create still in flight.
+# Longer than a write can possibly take (the API function's timeout is 10 s): a secret
+# version or an item younger than this may belong to a change still in flight.
 IN_FLIGHT_SECONDS = 30
 
 _customer_id = re.compile(CUSTOMER_ID_PATTERN)
+
+
+def seconds_since(timestamp: str) -> float:
+    return (
+        datetime.now(UTC) - datetime.fromisoformat(timestamp.replace("Z", "+00:00"))
+    ).total_seconds()
+
+
+def heal_current_version(secrets: SecretStore, stored: StoredCustomer, held: SecretVersion) -> None:
+    """Make the item's secret version the current one if a writer died before doing so.
+
+    Only once the item is older than any write can take: a younger item may belong to
+    a change still in flight, which will promote its own version, and "healing" from
+    a read that is already stale would undo it.
+    """
+    if not held.is_current and seconds_since(stored.updatedAt) >= IN_FLIGHT_SECONDS:
+        secrets.make_current(stored.secretArn, stored.secretVersionId)
 
 
 @dataclass(frozen=True)
@@ -124,8 +141,7 @@ class CustomerService:
 
     def _replay_or_conflict(self, new: NewCustomer, stored: StoredCustomer) -> CreateResult:
         held = self.secrets.get(stored.secretArn, stored.secretVersionId)
-        if not held.is_current:
-            self.secrets.make_current(stored.secretArn, stored.secretVersionId)
+        heal_current_version(self.secrets, stored, held)
         if (
             stored.data != new.data
             or held.value.get_secret_value() != new.secrets.get_secret_value()

@@ -24,6 +24,7 @@ from uuid import uuid4
 
 from toqio_connector.adapters.dynamodb import CustomerTable, StaleWrite
 from toqio_connector.adapters.secrets import SecretStore, SecretVersion
+from toqio_connector.customers import heal_current_version
 from toqio_connector.envelope import utc_now_iso
 from toqio_connector.errors import BadRequest, CustomerNotFound
 from toqio_connector.models import CustomerRequest, SecretDocument, StoredCustomer
@@ -96,7 +97,8 @@ class CustomerUpdater:
     def secret_fields(self) -> tuple[str, ...]:
         return (*COMMON_SECRETS, *sorted(self.registry.secret_names))
 
-    def _check(self, change: Change) -> None:
+    def check(self, change: Change) -> None:
+        """ChangeRefused unless every name in ``change`` may be changed this way."""
         public = set(self.registry.properties) - self.registry.secret_names
         problems = [f"{n} is not a custom parameter" for n in change.values if n not in public]
         problems += [
@@ -117,8 +119,7 @@ class CustomerUpdater:
         if stored is None:
             raise CustomerNotFound()
         held = self.secrets.get(stored.secretArn, stored.secretVersionId)
-        if not held.is_current:  # an earlier change died between its two last steps
-            self.secrets.make_current(stored.secretArn, stored.secretVersionId)
+        heal_current_version(self.secrets, stored, held)  # if a change died half-way
         return stored, held
 
     def show(self, customer_id: str) -> StoredCustomer:
@@ -132,7 +133,7 @@ class CustomerUpdater:
     ) -> UpdateResult:
         """Apply ``change``; StaleWrite if the customer is not at ``expected_version``
         (when given) or changes while this runs; BadRequest lists validation problems."""
-        self._check(change)
+        self.check(change)
         stored, held = self._load(customer_id)
         if expected_version is not None and stored.version != expected_version:
             raise StaleWrite(customer_id)
@@ -177,6 +178,17 @@ class CustomerUpdater:
             if start is None:
                 return
 
+    def check_backfill(self, name: str, value: Any) -> None:
+        """ChangeRefused unless ``name`` is a public custom parameter and ``value`` valid."""
+        self.check(Change(values={name: value}))
+        problems = [
+            f"{e['field']}: {e['code']} {e['message']}"
+            for e in self.registry.errors({name: value})
+            if e["field"] == name or e["field"].startswith((f"{name}.", f"{name}["))
+        ]
+        if problems:
+            raise ChangeRefused("; ".join(problems))
+
     def backfill(
         self,
         name: str,
@@ -187,7 +199,7 @@ class CustomerUpdater:
         """Set ``name`` on each customer that still lacks it. A customer that has it
         already (set since, or by an earlier, interrupted run) is left untouched, so a
         second run finishes the first one's work without touching anyone twice."""
-        self._check(Change(values={name: value}))
+        self.check_backfill(name, value)
         report = BackfillReport(candidates=len(customer_ids))
         for customer_id in customer_ids:
             outcome = self._backfill_one(name, value, customer_id, report)

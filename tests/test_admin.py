@@ -1,0 +1,242 @@
+"""toqio-admin against moto: consistent changes (item, secret, event), refused stale
+writes, and a backfill that is interrupted and finished by a second run."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from tests.support import (
+    EXAMPLE_REGISTRY,
+    Context,
+    Subscriber,
+    call,
+    create_stack,
+    load_handler,
+    set_aws_env,
+    stream_batch,
+)
+from toqio_admin import cli
+from toqio_connector.adapters.dynamodb import CustomerTable, StaleWrite
+from toqio_connector.adapters.secrets import SecretStore
+from toqio_connector.registry import load_registry
+from toqio_connector.updates import Change, CustomerUpdater
+from toqio_local import moto_fixes
+
+TABLE = "toqio-connector-CustomersTable"
+ENV = {
+    "TABLE_NAME": TABLE,
+    "SECRET_NAME_PREFIX": "toqio-connector/customers/",
+    "EVENT_BUS_NAME": "toqio-connector",
+}
+
+
+def body(customer_id: str, **extra) -> dict:
+    return {
+        "id": customer_id,
+        "apiKey": f"api-key-{customer_id}",
+        "merchantCategoryCode": "5411",
+        "webhookSigningSecret": f"webhook-secret-{customer_id}-0000",
+        **extra,
+    }
+
+
+@pytest.fixture
+def env(monkeypatch):
+    set_aws_env(monkeypatch)
+    monkeypatch.setenv("CUSTOM_PARAMETERS_FILE", str(EXAMPLE_REGISTRY))
+    moto_fixes.apply()
+    with mock_aws():
+        stack = create_stack()
+        api = load_handler("customers_api", ENV, monkeypatch)
+        yield stack, api
+
+
+def item(customer_id: str) -> dict:
+    raw = boto3.client("dynamodb").get_item(TableName=TABLE, Key={"id": {"S": customer_id}})
+    return raw["Item"]
+
+
+def current_secret(customer_id: str) -> dict:
+    arn = item(customer_id)["secretArn"]["S"]
+    return json.loads(boto3.client("secretsmanager").get_secret_value(SecretId=arn)["SecretString"])
+
+
+def versions(customer_id: str) -> dict:
+    arn = item(customer_id)["secretArn"]["S"]
+    return boto3.client("secretsmanager").describe_secret(SecretId=arn)["VersionIdsToStages"]
+
+
+def run(*argv: str, stdin: str = "", monkeypatch=None) -> int:
+    if monkeypatch is not None:
+        monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
+    return cli.main(["--table", TABLE, *argv])
+
+
+def test_show_prints_the_masked_customer_with_its_version(env, capsys):
+    _, api = env
+    call(api, "POST", "/customers", body("a1"), customer_id="a1")
+    capsys.readouterr()  # the handler's own output
+    assert run("show", "a1") == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert shown["webhookSigningSecret"] == "*****" and shown["apiKey"] == "*****"
+    assert shown["version"] == 1
+
+
+def test_set_changes_item_secret_and_emits_one_customer_updated(env, monkeypatch, capsys):
+    stack, api = env
+    subscriber = Subscriber()
+    call(api, "POST", "/customers", body("a1"), customer_id="a1")
+    created = stream_batch(stack)["Records"][-1]["dynamodb"]["SequenceNumber"]
+
+    rc = run(
+        "set",
+        "a1",
+        "riskTier=HIGH",
+        "settlementDelayDays=5",
+        "--secret",
+        "webhookSigningSecret",
+        "--secret",
+        "paymentProvider.hmacKey",
+        "--expect-version",
+        "1",
+        stdin="new-webhook-secret-123\nnew-hmac\n",
+        monkeypatch=monkeypatch,
+    )
+    assert rc == 0, capsys.readouterr().err
+    data = json.loads(item("a1")["data"]["S"])
+    assert data["riskTier"] == "HIGH" and data["settlementDelayDays"] == 5
+    assert data["paymentProvider"] == {"hmacKey": "*****"}
+    assert int(item("a1")["version"]["N"]) == 2
+    assert current_secret("a1") == {
+        "apiKey": "api-key-a1",
+        "webhookSigningSecret": "new-webhook-secret-123",
+        "paymentProvider": {"hmacKey": "new-hmac"},
+    }
+    assert "new-webhook-secret-123" not in json.dumps(item("a1"))
+    assert "new-webhook-secret-123" not in capsys.readouterr().out
+
+    publisher = load_handler("publisher", ENV, monkeypatch)
+    assert publisher(stream_batch(stack, after=created), Context()) == {"batchItemFailures": []}
+    (event,) = subscriber.events()
+    assert event["detail-type"] == "CustomerUpdated"
+    assert event["detail"]["customer"]["riskTier"] == "HIGH"
+    assert event["detail"]["customer"]["webhookSigningSecret"] == "*****"
+    assert event["detail"]["occurredAt"] == item("a1")["updatedAt"]["S"]
+    assert "new-hmac" not in json.dumps(event)
+
+
+def test_unset_removes_a_parameter_and_a_secret(env, monkeypatch):
+    _, api = env
+    call(api, "POST", "/customers", body("a1", riskTier="LOW"), customer_id="a1")
+    assert run("set", "a1", "--unset", "riskTier", "--unset", "webhookSigningSecret") == 0
+    data = json.loads(item("a1")["data"]["S"])
+    assert "riskTier" not in data and "webhookSigningSecret" not in data
+    assert current_secret("a1") == {"apiKey": "api-key-a1"}
+
+
+@pytest.mark.parametrize(
+    ("argv", "rc"),
+    [
+        (["set", "a1", "--unset", "merchantCategoryCode"], cli.EXIT_INVALID),  # required
+        (["set", "a1", "settlementDelayDays=99"], cli.EXIT_INVALID),  # out of range
+        (["set", "a1", "commercialName=Other"], cli.EXIT_USAGE),  # not a custom parameter
+        (["set", "a1", "webhookSigningSecret=x" * 3], cli.EXIT_USAGE),  # secrets never in argv
+        (["set", "a1", "--unset", "apiKey"], cli.EXIT_USAGE),
+        (["set", "nobody", "riskTier=LOW"], cli.EXIT_INVALID),
+    ],
+)
+def test_refused_changes_change_nothing(env, argv, rc):
+    _, api = env
+    call(api, "POST", "/customers", body("a1"), customer_id="a1")
+    before, secrets_before = item("a1"), versions("a1")
+    assert run(*argv) == rc
+    assert item("a1") == before
+    assert versions("a1") == secrets_before
+
+
+def test_a_stale_expected_version_is_refused(env, capsys):
+    _, api = env
+    call(api, "POST", "/customers", body("a1"), customer_id="a1")
+    assert run("set", "a1", "riskTier=LOW", "--expect-version", "1") == 0
+    before = item("a1")
+    assert run("set", "a1", "riskTier=HIGH", "--expect-version", "1") == cli.EXIT_STALE
+    assert "changed since it was read" in capsys.readouterr().err
+    assert item("a1") == before
+
+
+def test_two_operators_racing_one_wins_the_other_is_refused_and_leaves_no_trace(env):
+    """B writes between A's read and A's write: A's write is refused, A's secret version
+    never becomes current, and the item is B's."""
+    _, api = env
+    call(api, "POST", "/customers", body("a1"), customer_id="a1")
+    registry = load_registry()
+    operator_a = CustomerUpdater(CustomerTable(TABLE), SecretStore(""), registry)
+    operator_b = CustomerUpdater(CustomerTable(TABLE), SecretStore(""), registry)
+
+    read_by_a = operator_a.table.get("a1")
+    real_get = operator_a.table.get
+    operator_a.table.get = lambda _id: read_by_a  # A works from what it read earlier
+    operator_b.update("a1", Change(secrets={"webhookSigningSecret": "b-secret-value-0000"}))
+    with pytest.raises(StaleWrite):
+        operator_a.update("a1", Change(secrets={"webhookSigningSecret": "a-secret-value-0000"}))
+    operator_a.table.get = real_get
+
+    assert current_secret("a1")["webhookSigningSecret"] == "b-secret-value-0000"
+    assert int(item("a1")["version"]["N"]) == 2
+    current = [v for v, stages in versions("a1").items() if "AWSCURRENT" in stages]
+    assert current == [item("a1")["secretVersionId"]["S"]]
+
+
+def test_backfill_dry_run_changes_nothing(env, capsys):
+    _, api = env
+    for n in range(3):
+        call(api, "POST", "/customers", body(f"b{n}"), customer_id=f"b{n}")
+    before = [item(f"b{n}") for n in range(3)]
+    assert run("backfill", "settlementDelayDays", "--value", "2", "--dry-run") == 0
+    assert "3 customer(s) lack settlementDelayDays" in capsys.readouterr().err
+    assert [item(f"b{n}") for n in range(3)] == before
+
+
+def test_interrupted_backfill_finishes_on_a_second_run_touching_nobody_twice(
+    env, monkeypatch, capsys
+):
+    stack, api = env
+    ids = [f"b{n}" for n in range(6)]
+    for customer_id in ids:
+        call(api, "POST", "/customers", body(customer_id), customer_id=customer_id)
+    call(api, "POST", "/customers", body("had", settlementDelayDays=9), customer_id="had")
+    last_create = stream_batch(stack)["Records"][-1]["dynamodb"]["SequenceNumber"]
+
+    real_update, calls = CustomerUpdater.update, []
+
+    def dies_on_the_fourth(self, *args, **kwargs):
+        calls.append(args[0])
+        if len(calls) == 4:
+            raise KeyboardInterrupt
+        return real_update(self, *args, **kwargs)
+
+    monkeypatch.setattr(CustomerUpdater, "update", dies_on_the_fourth)
+    assert run("backfill", "settlementDelayDays", "--value", "2", "--yes") == cli.EXIT_INTERRUPTED
+    assert "interrupted after 3 of 6" in capsys.readouterr().err
+    monkeypatch.setattr(CustomerUpdater, "update", real_update)
+
+    assert run("backfill", "settlementDelayDays", "--value", "2", "--yes") == 0
+    assert "3 updated" in capsys.readouterr().err
+    for customer_id in ids:
+        assert json.loads(item(customer_id)["data"]["S"])["settlementDelayDays"] == 2
+        assert int(item(customer_id)["version"]["N"]) == 2  # touched exactly once
+    assert json.loads(item("had")["data"]["S"])["settlementDelayDays"] == 9
+    assert int(item("had")["version"]["N"]) == 1
+    changes = stream_batch(stack, after=last_create)["Records"]
+    assert sorted(r["dynamodb"]["Keys"]["id"]["S"] for r in changes) == ids
+    assert {r["eventName"] for r in changes} == {"MODIFY"}
+
+
+def test_backfill_refuses_secret_parameters(env):
+    assert run("backfill", "webhookSigningSecret", "--value", "x" * 20, "--yes") == cli.EXIT_USAGE
+    assert run("backfill", "settlementDelayDays", "--value", "99", "--yes") == cli.EXIT_USAGE
