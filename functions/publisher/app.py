@@ -24,7 +24,10 @@ from toqio_connector.events import ChangePublisher
 
 logger = Logger()
 metrics = Metrics()
-processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
+# A batch that fails entirely is reported record by record too, not raised.
+processor = BatchProcessor(
+    event_type=EventType.DynamoDBStreams, raise_on_entire_batch_failure=False
+)
 publisher = ChangePublisher(EventBus())
 
 

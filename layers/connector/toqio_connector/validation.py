@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import ValidationError
 
 from toqio_connector.errors import BadRequest
-from toqio_connector.models import MASK, CustomerRequest, NewCustomer
+from toqio_connector.models import MASK, CustomerRequest, NewCustomer, PaymentProvider
 
 if TYPE_CHECKING:
     from toqio_connector.registry import Registry
@@ -118,12 +118,18 @@ def _translate(error: Any, loc_prefix: tuple[str | int, ...] = ()) -> dict[str, 
     return field_error(field_path(loc), code, message)
 
 
-def _without_nulls(payload: dict[str, Any]) -> dict[str, Any]:
-    """``null`` on an optional field means absent (top level and in paymentProvider)."""
-    cleaned = {key: value for key, value in payload.items() if value is not None}
+def _without_nulls(payload: dict[str, Any], known: frozenset[str] | set[str]) -> dict[str, Any]:
+    """``null`` on an optional field means absent (top level and in paymentProvider).
+
+    Only on fields that exist: an unknown key stays unknown, whatever its value.
+    """
+    cleaned = {k: v for k, v in payload.items() if v is not None or k not in known}
     provider = cleaned.get("paymentProvider")
     if isinstance(provider, dict):
-        cleaned["paymentProvider"] = {k: v for k, v in provider.items() if v is not None}
+        fields = PaymentProvider.model_fields
+        cleaned["paymentProvider"] = {
+            k: v for k, v in provider.items() if v is not None or k not in fields
+        }
     return cleaned
 
 
@@ -137,7 +143,7 @@ def validate_create(payload: dict[str, Any], registry: Registry | None = None) -
         from toqio_connector.registry import load_registry
 
         registry = load_registry()
-    payload = _without_nulls(payload)
+    payload = _without_nulls(payload, COMMON_PARAMETERS | set(registry.properties))
     common = {key: value for key, value in payload.items() if key in COMMON_PARAMETERS}
     custom = {key: value for key, value in payload.items() if key in registry.properties}
     unknown = [key for key in payload if key not in COMMON_PARAMETERS and key not in custom]

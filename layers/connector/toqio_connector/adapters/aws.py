@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,6 +21,10 @@ from botocore.exceptions import (
 )
 
 from toqio_connector.errors import ServiceUnavailable
+
+# At DEBUG, botocore logs whole request bodies, CreateSecret's SecretString included.
+# Whatever level the function logs at, the SDK's own records stop at INFO.
+logging.getLogger("botocore").setLevel(logging.INFO)
 
 _CONFIG = Config(
     retries={"mode": "standard", "max_attempts": 3},
