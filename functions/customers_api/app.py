@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import traceback
+import warnings
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
@@ -31,6 +32,8 @@ from toqio_connector.validation import parse_json_object
 
 logger = Logger()
 metrics = Metrics()
+# Most requests (a Find, a refusal) count nothing: that is not worth a warning each time.
+warnings.filterwarnings("ignore", "No application metrics to publish", UserWarning)
 app = APIGatewayRestResolver()
 service = CustomerService(CustomerTable(), SecretStore())
 
