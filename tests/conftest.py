@@ -83,6 +83,14 @@ def shared_botocore_loader():
 # --- environment and AWS --------------------------------------------------------------
 
 
+@pytest.fixture(scope="session", autouse=True)
+def emulator_fixes():
+    """moto put right where it differs from AWS in ways the connector relies on."""
+    from toqio_local import moto_fixes
+
+    moto_fixes.apply()
+
+
 @pytest.fixture
 def env(monkeypatch):
     """What the functions' environment holds when deployed, with fake credentials."""

@@ -297,6 +297,34 @@ def test_simultaneous_identical_creates_make_one_customer(local, subscriber):
     assert len(subscriber("e2e-3")) == 1
 
 
+def test_simultaneous_different_creates_make_one_customer_and_409s(local, subscriber):
+    """Six callers, six different apiKeys, one id: one wins, the others get 409 (after
+    503s while the winner is in flight), and the stored secret is the winner's."""
+    token = devkeys.token("e2e-5")
+
+    def create(n):
+        body = {**customer("e2e-5"), "apiKey": f"key-of-caller-{n}"}
+        for _attempt in range(40):
+            status, headers, reply = local.call("POST", "/customers", body, token)
+            if status != 503:
+                return n, status, reply
+            assert headers["Retry-After"]
+            time.sleep(0.05)
+        return n, status, reply
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        results = list(pool.map(create, range(6)))
+    statuses = sorted(status for _, status, _ in results)
+    assert statuses == [200, 409, 409, 409, 409, 409], results
+    (winner,) = [n for n, status, _ in results if status == 200]
+    secrets = local.client("secretsmanager")
+    (name,) = [s["Name"] for s in secrets.list_secrets()["SecretList"] if "e2e-5" in s["Name"]]
+    assert json.loads(secrets.get_secret_value(SecretId=name)["SecretString"])["apiKey"] == (
+        f"key-of-caller-{winner}"
+    )
+    assert len(subscriber("e2e-5")) == 1
+
+
 def test_make_token_prints_a_working_token_last(local):
     output = subprocess.run(
         ["make", "--no-print-directory", "token", "CUSTOMER_ID=e2e-4"],

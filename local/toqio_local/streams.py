@@ -36,6 +36,7 @@ class StreamRelay(threading.Thread):
         failure_queue_url: str | None = None,
         starting_position: str = "TRIM_HORIZON",
         poll_seconds: float = 0.2,
+        backoff_seconds: float = 0.2,
     ) -> None:
         super().__init__(name="stream-relay", daemon=True)
         self.streams = session.client("dynamodbstreams")
@@ -47,6 +48,7 @@ class StreamRelay(threading.Thread):
         self.failure_queue_url = failure_queue_url
         self.starting_position = starting_position
         self.poll_seconds = poll_seconds
+        self.backoff_seconds = backoff_seconds
         self.stopping = threading.Event()
         self._iterators: dict[str, str | None] = {}
         self._buffers: dict[str, list[dict[str, Any]]] = {}
@@ -117,7 +119,7 @@ class StreamRelay(threading.Thread):
             del buffer[: len(batch) - done]
             self._retries[shard_id] = 0
         else:
-            self.stopping.wait(min(5.0, 0.2 * 2 ** self._retries[shard_id]))
+            self.stopping.wait(min(5.0, self.backoff_seconds * 2 ** self._retries[shard_id]))
 
     def _give_up(self, shard_id: str, records: list[dict[str, Any]]) -> None:
         """Like Lambda's on-failure destination: metadata of the skipped records."""
