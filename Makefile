@@ -4,6 +4,7 @@ SHELL := /bin/bash
 PYTHON ?= python3
 UV_VERSION := 0.13.9
 SAM_CLI_VERSION := 1.170.0
+CHECKOV_VERSION := 3.3.30
 TOOLS := .local/tools
 UV := $(TOOLS)/bin/uv
 VENV := .venv
@@ -24,12 +25,17 @@ $(VENV)/.synced: pyproject.toml uv.lock | $(UV)
 ## setup: create .venv from the lock file
 setup: $(VENV)/.synced
 
-## lint: ruff, cfn-lint and `sam validate --lint` (SAM CLI runs as a separate tool)
+## lint: ruff, bandit (Python security), cfn-lint, `sam validate --lint`, and checkov
+## (template policy: least privilege, encryption, PITR; each accepted finding is
+## justified in the template). SAM CLI and checkov run as separate tools, not in .venv.
 lint: setup
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/bandit --quiet --recursive layers functions local admin
 	$(VENV)/bin/cfn-lint template.yaml
 	$(UV) tool run --from aws-sam-cli==$(SAM_CLI_VERSION) \
 		sam validate --lint --region $(REGION) --template template.yaml
+	$(UV) tool run --from checkov==$(CHECKOV_VERSION) \
+		checkov --file template.yaml --framework cloudformation --compact --quiet --skip-download
 
 ## test: set everything up, lint, then run the whole test suite
 test: lint

@@ -116,19 +116,18 @@ class ApiGateway:
         )
         return response.status, dict(response.headers), body.encode("utf-8")
 
-    def _authorize(self, token: str, method_arn: str) -> dict[str, Any]:
-        assert self.authorizer is not None
+    def _authorize(self, authorizer: Authorizer, token: str, method_arn: str) -> dict[str, Any]:
         now = time.monotonic()
         with self._auth_lock:
             cached = self._auth_cache.get(token)
             if cached and cached[0] > now:
                 return cached[1]
-        policy = self.pools[self.authorizer.function].invoke(
+        policy = self.pools[authorizer.function].invoke(
             {"type": "TOKEN", "authorizationToken": token, "methodArn": method_arn}
         )
-        if self.authorizer.cache_seconds:
+        if authorizer.cache_seconds:
             with self._auth_lock:
-                self._auth_cache[token] = (now + self.authorizer.cache_seconds, policy)
+                self._auth_cache[token] = (now + authorizer.cache_seconds, policy)
         return policy
 
     @staticmethod
@@ -149,14 +148,17 @@ class ApiGateway:
         request_id = str(uuid.uuid4())
         url = urlsplit(target)
         path = unquote(url.path, errors="replace") or "/"
-        route = next(
-            (r for r in self.routes if r.pattern.match(path) and r.method in {"ANY", method}),
+        found = next(
+            (
+                (route, match)
+                for route in self.routes
+                if route.method in {"ANY", method} and (match := route.pattern.match(path))
+            ),
             None,
         )
-        if route is None:
+        if found is None:
             return self.gateway_response("MISSING_AUTHENTICATION_TOKEN", request_id)
-        match = route.pattern.match(path)
-        assert match is not None
+        route, match = found
         method_arn = (
             f"arn:aws:execute-api:{self.stack.region}:{self.stack.account}:{self.api_id}/"
             f"{self.stage}/{method}{path}"
@@ -168,7 +170,7 @@ class ApiGateway:
             if not token:
                 return self.gateway_response("UNAUTHORIZED", request_id)
             try:
-                policy = self._authorize(token, method_arn)
+                policy = self._authorize(self.authorizer, token, method_arn)
             except FunctionError as exc:
                 kind = (
                     "UNAUTHORIZED"

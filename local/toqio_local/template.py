@@ -34,7 +34,11 @@ _CfnLoader.add_multi_constructor("!", _tag)
 
 
 def load(path: Path = TEMPLATE) -> dict[str, Any]:
-    return yaml.load(path.read_text(encoding="utf-8"), Loader=_CfnLoader)  # noqa: S506 - SafeLoader subclass
+    loader = _CfnLoader(path.read_text(encoding="utf-8"))  # a SafeLoader: plain data only
+    try:
+        return loader.get_single_data()
+    finally:
+        loader.dispose()
 
 
 @dataclass
