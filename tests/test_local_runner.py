@@ -7,6 +7,9 @@ the event bus.
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import json
 import os
 import re
@@ -21,6 +24,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import boto3
+import jwt
 import pytest
 
 from toqio_local import devkeys
@@ -323,6 +327,70 @@ def test_simultaneous_different_creates_make_one_customer_and_409s(local, subscr
         f"key-of-caller-{winner}"
     )
     assert len(subscriber("e2e-5")) == 1
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def _forged(header: dict, claims: dict, sign) -> str:
+    signing_input = f"{_b64(json.dumps(header).encode())}.{_b64(json.dumps(claims).encode())}"
+    return f"{signing_input}.{_b64(sign(signing_input.encode()))}"
+
+
+def _claims(**changes) -> dict:
+    now = int(time.time())
+    claims = {
+        "iss": "Toqio",
+        "sub": "Toqio-integration-hub Authorization",
+        "customerID": "atk",
+        "iat": now,
+        "exp": now + 600,
+    }
+    claims.update(changes)
+    return {k: v for k, v in claims.items() if v is not None}
+
+
+def _attacks() -> dict[str, tuple[str, int]]:
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    dev_key = devkeys.private_key_pem()
+    other_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    public_pem = devkeys.public_key_pem().encode()
+    now = int(time.time())
+    return {
+        "alg none": (_forged({"alg": "none", "typ": "JWT"}, _claims(), lambda _m: b""), 401),
+        "HS256 keyed with the public key": (
+            _forged(
+                {"alg": "HS256", "typ": "JWT"},
+                _claims(),
+                lambda m: hmac.new(public_pem, m, hashlib.sha256).digest(),
+            ),
+            401,
+        ),
+        "another RSA key": (jwt.encode(_claims(), other_key, algorithm="RS256"), 401),
+        "expired": (jwt.encode(_claims(exp=now - 120), dev_key, algorithm="RS256"), 401),
+        "not yet valid": (jwt.encode(_claims(nbf=now + 600), dev_key, algorithm="RS256"), 401),
+        "wrong iss": (jwt.encode(_claims(iss="Evil"), dev_key, algorithm="RS256"), 401),
+        "wrong sub": (jwt.encode(_claims(sub="someone"), dev_key, algorithm="RS256"), 401),
+        "no customerID": (jwt.encode(_claims(customerID=None), dev_key, algorithm="RS256"), 401),
+        "valid, for another customer": (devkeys.token("someone-else"), 403),
+    }
+
+
+def test_authentication_attacks_are_refused_and_touch_nothing(local):
+    dynamodb, secrets = local.client("dynamodb"), local.client("secretsmanager")
+    table = dynamodb.list_tables()["TableNames"][0]
+    for name, (token, expected) in _attacks().items():
+        for method, path, body in (
+            ("POST", "/customers", customer("atk")),
+            ("GET", "/customers/atk", None),
+        ):
+            status, headers, reply = local.call(method, path, body, token)
+            assert status == expected, (name, method, reply)
+            assert_envelope(status, headers, reply)
+    assert "Item" not in dynamodb.get_item(TableName=table, Key={"id": {"S": "atk"}})
+    assert not [s for s in secrets.list_secrets()["SecretList"] if "/atk/" in s["Name"]]
 
 
 def test_make_token_prints_a_working_token_last(local):
