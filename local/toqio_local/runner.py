@@ -186,13 +186,12 @@ def main() -> None:
         aws_port=int(os.environ.get("AWS_PORT", "5000")),
     )
     stopped = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stopped.set())
+    for signum in (signal.SIGINT, signal.SIGTERM):  # Ctrl-C, or a supervisor's stop
+        signal.signal(signum, lambda *_: stopped.set())
     local.start()
     print(local.describe(), flush=True)
     try:
         stopped.wait()
-    except KeyboardInterrupt:
-        pass
     finally:
         print("stopping...", flush=True)
         local.stop()

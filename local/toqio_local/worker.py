@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib
 import json
 import os
+import signal
 import sys
 import time
 import uuid
@@ -32,6 +33,8 @@ class LambdaContext:
 
 
 def main() -> None:
+    # Ctrl-C reaches the whole process group: the runner stops its containers itself.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     code_dir, module_name, handler_name, fd = sys.argv[1:5]
     replies = os.fdopen(int(fd), "w", buffering=1, encoding="utf-8")
     sys.path.insert(0, code_dir)  # like Lambda's task root
