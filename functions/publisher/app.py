@@ -39,12 +39,11 @@ class EventNotDelivered(Exception):
 @metrics.log_metrics
 def lambda_handler(event: dict, context: object) -> dict:
     records = list(DynamoDBStreamEvent(event).records)
-    failed = publisher.publish(records)
+    result = publisher.publish(records)
+    failed = result.failed
     if failed:
         logger.warning("events not delivered", extra={"failures": failed})
-    metrics.add_metric(
-        name="EventsPublished", unit=MetricUnit.Count, value=len(records) - len(failed)
-    )
+    metrics.add_metric(name="EventsPublished", unit=MetricUnit.Count, value=result.published)
     metrics.add_metric(name="PublishFailures", unit=MetricUnit.Count, value=len(failed))
 
     def outcome(record: DynamoDBRecord) -> None:

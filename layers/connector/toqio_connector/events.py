@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
@@ -44,12 +45,18 @@ def change_event(record: DynamoDBRecord) -> dict[str, Any] | None:
     }
 
 
+@dataclass
+class PublishResult:
+    published: int = 0
+    failed: dict[str, str] = field(default_factory=dict)  # sequence number -> reason
+
+
 class ChangePublisher:
     def __init__(self, bus: EventBus) -> None:
         self.bus = bus
 
-    def publish(self, records: Sequence[DynamoDBRecord]) -> dict[str, str]:
-        """Publish the records' events; {sequence number: reason} for those not delivered."""
+    def publish(self, records: Sequence[DynamoDBRecord]) -> PublishResult:
+        """Publish the records' events; which were not delivered, and why."""
         failed: dict[str, str] = {}
         pending: list[tuple[str, dict[str, Any]]] = []
         for record in records:
@@ -65,4 +72,4 @@ class ChangePublisher:
         for (sequence, _), reason in zip(pending, outcomes, strict=True):
             if reason is not None:
                 failed[sequence] = reason
-        return failed
+        return PublishResult(published=outcomes.count(None), failed=failed)
