@@ -30,6 +30,7 @@ from uuid import uuid4
 
 from toqio_connector.adapters.dynamodb import CustomerExists, CustomerTable
 from toqio_connector.adapters.secrets import SecretExists, SecretStore, SecretVersion
+from toqio_connector.customer import StoredCustomer
 from toqio_connector.envelope import utc_now_iso
 from toqio_connector.errors import (
     CustomerAlreadyExists,
@@ -37,7 +38,7 @@ from toqio_connector.errors import (
     Forbidden,
     ServiceUnavailable,
 )
-from toqio_connector.models import CUSTOMER_ID_MAX, CUSTOMER_ID_PATTERN, NewCustomer, StoredCustomer
+from toqio_connector.models import CUSTOMER_ID_MAX, CUSTOMER_ID_PATTERN, NewCustomer
 from toqio_connector.registry import Registry, load_registry
 from toqio_connector.validation import validate_create
 

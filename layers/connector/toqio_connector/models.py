@@ -8,8 +8,6 @@ to Secrets Manager and nowhere else.
 
 from __future__ import annotations
 
-import json
-from decimal import Decimal
 from typing import Annotated, Any
 
 from pydantic import (
@@ -26,8 +24,8 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from toqio_connector.currencies import is_currency
+from toqio_connector.customer import MASK
 
-MASK = "*****"
 CUSTOMER_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]*$"
 CUSTOMER_ID_MAX = 128
 MAX_CURRENCIES = 200
@@ -120,47 +118,3 @@ class NewCustomer(BaseModel):
     id: str
     data: dict[str, Any]  # masked view, without createdAt
     secrets: SecretDocument
-
-
-class StoredCustomer(BaseModel):
-    """The DynamoDB item. It holds the secret's ARN and version, never a secret value."""
-
-    model_config = ConfigDict(frozen=True, hide_input_in_errors=True)
-
-    id: str
-    data: dict[str, Any]
-    secretArn: str
-    secretVersionId: str
-    createdAt: str
-    updatedAt: str
-    version: int = 1
-
-    def to_record(self) -> dict[str, Any]:
-        """The DynamoDB item's attributes. ``data`` is kept as JSON text: custom parameters
-        may hold what a DynamoDB map cannot (deep nesting, empty keys, any number)."""
-        record = self.model_dump()
-        record["data"] = json.dumps(self.data, ensure_ascii=False, separators=(",", ":"))
-        return record
-
-    @classmethod
-    def from_record(cls, record: dict[str, Any]) -> StoredCustomer:
-        """From a deserialised DynamoDB item (or stream image); numbers may be ``Decimal``."""
-        plain = plain_numbers(record)
-        if isinstance(plain.get("data"), str):
-            plain["data"] = json.loads(plain["data"])
-        return cls.model_validate(plain)
-
-    def view(self) -> dict[str, Any]:
-        """The customer as Toqio sees it: Create's and Find's ``data``."""
-        return {**self.data, "createdAt": self.createdAt}
-
-
-def plain_numbers(value: Any) -> Any:
-    """DynamoDB's ``Decimal`` numbers back to ``int``/``float``, recursively."""
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    if isinstance(value, dict):
-        return {key: plain_numbers(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [plain_numbers(item) for item in value]
-    return value

@@ -24,10 +24,11 @@ from uuid import uuid4
 
 from toqio_connector.adapters.dynamodb import CustomerTable, StaleWrite
 from toqio_connector.adapters.secrets import SecretStore, SecretVersion
+from toqio_connector.customer import StoredCustomer
 from toqio_connector.customers import heal_current_version
 from toqio_connector.envelope import utc_now_iso
 from toqio_connector.errors import BadRequest, CustomerNotFound
-from toqio_connector.models import CustomerRequest, SecretDocument, StoredCustomer
+from toqio_connector.models import CustomerRequest, SecretDocument
 from toqio_connector.registry import Registry
 from toqio_connector.validation import validate_create
 
@@ -155,13 +156,11 @@ class CustomerUpdater:
                 token=str(uuid4()),
                 current=False,
             )
-        updated = stored.model_copy(
-            update={
-                "data": new.data,
-                "secretVersionId": version_id,
-                "version": stored.version + 1,
-                "updatedAt": utc_now_iso(),
-            }
+        updated = stored.changed(
+            data=new.data,
+            secretVersionId=version_id,
+            version=stored.version + 1,
+            updatedAt=utc_now_iso(),
         )
         self.table.replace(updated, expected_version=stored.version)
         if version_id != stored.secretVersionId:

