@@ -12,7 +12,7 @@ REGION := eu-west-1
 export SAM_CLI_TELEMETRY := 0
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: setup lint test run token openapi clean
+.PHONY: setup lint test run token openapi bench clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -44,6 +44,11 @@ test: lint
 ## openapi: regenerate docs/openapi*.json from the code and the registries
 openapi: setup
 	$(VENV)/bin/python -m toqio_local.openapi
+
+## bench: cold starts, warm latency and AWS calls per operation, each beside its boto3
+## floor (prints a table, writes bench-results/latest.json)
+bench: setup
+	$(VENV)/bin/python bench/run.py
 
 ## run: the API on :3000 and an AWS emulator on :5000 (API_PORT / AWS_PORT override)
 run: setup

@@ -1,0 +1,355 @@
+"""``make bench``: cold starts, warm latency and AWS calls per operation, against floors.
+
+Run with the project's interpreter from anywhere: ``.venv/bin/python bench/run.py``.
+Prints a table (figure, value, floor, ratio, target, met?) and writes the same, with
+the raw samples and the machine, to ``bench-results/latest.json``.
+
+1. Cold start: a fresh interpreter imports a handler module with its Lambda-like
+   environment (time measured inside the process, and the process's wall time), beside
+   its floor (boto3 and the clients the function needs), interleaved round by round.
+2. Warm: Create and Find through the customers API handler against moto's server, each
+   call paired with the same AWS calls made with plain boto3.
+3. AWS calls per operation, counted with botocore event hooks.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import coldstart
+import warm
+from common import RESULTS, median, rsa_public_pem, stack
+
+COLD_TARGETS = {  # function -> (floor it is compared with, max ratio)
+    "customers_api": ("customers_api_floor", 1.30),
+    "authorizer": ("customers_api_floor", 0.35),
+    "publisher": ("publisher_floor", 1.25),
+}
+WARM_TARGET = 1.10
+LABELS = {
+    "customers_api": "customers API",
+    "authorizer": "authorizer",
+    "publisher": "publisher",
+    "customers_api_floor": "customers API floor (boto3 + dynamodb + secretsmanager)",
+    "publisher_floor": "publisher floor (boto3 + events)",
+}
+
+
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def machine() -> dict[str, Any]:
+    model = ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text(encoding="utf-8").splitlines():
+            key, _, value = line.partition(":")
+            if key.strip() in ("model name", "Model", "Hardware", "cpu model"):
+                model = value.strip()
+                break
+    except OSError:
+        pass
+    return {
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "python_implementation": platform.python_implementation(),
+        "cpu_count": os.cpu_count(),
+        "cpu_model": model or platform.processor() or "unknown",
+        "load_average_at_start": list(os.getloadavg()) if hasattr(os, "getloadavg") else None,
+    }
+
+
+def row(
+    figure: str,
+    value: float,
+    floor: float | None,
+    unit: str,
+    target: float | None = None,
+    *,
+    exact: bool = False,
+    note: str = "",
+) -> dict[str, Any]:
+    """One line of the table. ``target`` is a max ratio, or (``exact``) the count wanted."""
+    ratio = value / floor if floor else None
+    if target is None:
+        met = None
+        target_text = "-"
+    elif exact:
+        met = value <= target
+        target_text = f"<= {target:g}"
+    else:
+        met = ratio is not None and ratio <= target
+        target_text = f"<= {target:.2f}x"
+    return {
+        "figure": figure,
+        "value": round(value, 3),
+        "floor": round(floor, 3) if floor is not None else None,
+        "unit": unit,
+        "ratio": round(ratio, 3) if ratio is not None else None,
+        "target": target_text,
+        "met": met,
+        "note": note,
+    }
+
+
+def cold_rows(kinds: dict[str, coldstart.Kind]) -> list[dict[str, Any]]:
+    rows = []
+    for name, (floor_name, target) in COLD_TARGETS.items():
+        kind, floor = kinds[name], kinds[floor_name]
+        paired = median([f / b for f, b in zip(kind.init_s, floor.init_s, strict=True)])
+        rows.append(
+            row(
+                f"cold start {LABELS[name]}, in-process",
+                median(kind.init_s) * 1000,
+                median(floor.init_s) * 1000,
+                "ms",
+                target,
+                note=f"vs {LABELS[floor_name]}; paired-round ratio {paired:.2f}x",
+            )
+        )
+        rows.append(
+            row(
+                f"cold start {LABELS[name]}, process wall",
+                median(kind.wall_s) * 1000,
+                median(floor.wall_s) * 1000,
+                "ms",
+                note="informative; includes interpreter start-up",
+            )
+        )
+    interpreter = kinds["interpreter"]
+    rows.append(
+        row(
+            "cold start bare interpreter, process wall",
+            median(interpreter.wall_s) * 1000,
+            None,
+            "ms",
+            note="python start-up alone (in both walls)",
+        )
+    )
+    return rows
+
+
+def warm_rows(result: dict[str, Any]) -> list[dict[str, Any]]:
+    latency = result["latency"]
+    rows = []
+    for operation, label in (("create", "Create"), ("find", "Find")):
+        pairs = zip(
+            latency[operation]["samples_ms"],
+            latency[f"{operation}_floor"]["samples_ms"],
+            strict=True,
+        )
+        paired = median([handler / floor for handler, floor in pairs])
+        for quantile in ("p50", "p99"):
+            handler = latency[operation][f"{quantile}_ms"]
+            floor = latency[f"{operation}_floor"][f"{quantile}_ms"]
+            rows.append(
+                row(
+                    f"warm {label} {quantile}",
+                    handler,
+                    floor,
+                    "ms",
+                    WARM_TARGET,
+                    note=f"n={latency[operation]['n']}; overhead {handler - floor:+.2f} ms"
+                    + (f"; median per-pair ratio {paired:.2f}x" if quantile == "p50" else ""),
+                )
+            )
+    return rows
+
+
+def call_rows(result: dict[str, Any]) -> list[dict[str, Any]]:
+    counts = result["counts"]
+
+    def ops(seen: dict[str, Any]) -> str:
+        return ", ".join(f"{op.split('.', 1)[1]} {n}" for op, n in seen["by_operation"].items())
+
+    create, replay, find = counts["create"], counts["create_replay"], counts["find"]
+    batch10, batch1 = counts["publisher_batch_10"], counts["publisher_batch_1"]
+
+    def put_events(seen: dict[str, Any]) -> int:
+        return sum(n for op, n in seen["by_operation"].items() if op.endswith(".PutEvents"))
+
+    return [
+        row(
+            "AWS calls per Create (happy path)",
+            max(create["calls_each"]),
+            2,
+            "calls",
+            2,
+            exact=True,
+            note=f"{ops(create)}; mean over warm loop {counts['create_loop_mean']:.2f};"
+            f" item {counts['item_bytes']} B; logs {create['log_bytes']} B",
+        ),
+        row(
+            "AWS calls per Create replay",
+            replay["calls"],
+            None,
+            "calls",
+            note=f"{ops(replay)}; logs {replay['log_bytes']} B",
+        ),
+        row(
+            "AWS calls per Find",
+            find["calls"],
+            1,
+            "calls",
+            1,
+            exact=True,
+            note=f"{ops(find)}; mean over warm loop {counts['find_loop_mean']:.2f};"
+            f" logs {find['log_bytes']} B",
+        ),
+        row(
+            "publisher PutEvents per batch of 10 changes",
+            put_events(batch10),
+            1,
+            "calls",
+            1,
+            exact=True,
+            note=f"{batch10['put_events_entries']} entries (largest Detail"
+            f" {counts['largest_event_detail_bytes']} B); logs {batch10['log_bytes']} B",
+        ),
+        row(
+            "publisher PutEvents per batch of 1 change",
+            put_events(batch1),
+            1,
+            "calls",
+            1,
+            exact=True,
+            note=f"{batch1['put_events_entries']} entry; logs {batch1['log_bytes']} B",
+        ),
+    ]
+
+
+def table(rows: list[dict[str, Any]]) -> str:
+    def number(value: Any) -> str:
+        if value is None:
+            return "-"
+        return f"{value:g}" if float(value).is_integer() else f"{value:.2f}"
+
+    header = ("figure", "value", "floor", "ratio", "target", "met?", "note")
+    lines = [
+        (
+            item["figure"],
+            f"{number(item['value'])} {item['unit']}",
+            f"{number(item['floor'])} {item['unit']}" if item["floor"] is not None else "-",
+            f"{item['ratio']:.2f}x" if item["ratio"] is not None else "-",
+            item["target"],
+            {True: "yes", False: "NO", None: "-"}[item["met"]],
+            item["note"],
+        )
+        for item in rows
+    ]
+    widths = [max(len(str(line[i])) for line in [header, *lines]) for i in range(len(header) - 1)]
+    text = []
+    for line in [header, *lines]:
+        cells = [str(cell).ljust(width) for cell, width in zip(line, widths, strict=False)]
+        text.append("  ".join([*cells, str(line[-1])]).rstrip())
+        if line is header:
+            text.append("  ".join("-" * width for width in widths) + "  ----")
+    return "\n".join(text)
+
+
+def explanations(kinds: dict[str, coldstart.Kind], rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """For each cold start over its target: -X importtime of the handler vs its floor."""
+    result = {}
+    for name, (floor_name, _target) in COLD_TARGETS.items():
+        cold_row = next(r for r in rows if r["figure"] == f"cold start {LABELS[name]}, in-process")
+        if cold_row["met"]:
+            continue
+        # The authorizer needs no client: compare with the bare interpreter instead.
+        floor = kinds[floor_name] if name != "authorizer" else None
+        result[name] = coldstart.explain(kinds[name], floor, kinds["interpreter"])
+    return result
+
+
+def print_explanations(found: dict[str, Any]) -> None:
+    for name, info in found.items():
+        print(f"\nWhy the {LABELS[name]} cold start misses its target (python -X importtime,")
+        print("microseconds, inflated by importtime's own overhead; start-up imports left out):")
+        print(
+            f"  handler import total {info['importtime_total_us']} us, of which the handler"
+            f" module's own body (module-level init) {info['handler_module_self_us']} us"
+        )
+        clients = info["client_creation"]
+        if clients:
+            print(
+                f"  boto3 clients created at start-up: {', '.join(clients['services'])}"
+                f" in {clients['ms_median']:.0f} ms (one factory call each), against"
+                f" {info['floor_clients_ms']:.0f} ms for the floor's (one session);"
+                f" the floor's import boto3: {info['floor_import_boto3_ms']:.0f} ms"
+            )
+        print("  heaviest imports (cumulative us):")
+        for item in info["heaviest_imports"]:
+            print(f"    {item['cumulative_us']:>9}  {item['module']}")
+        versus = f"not imported by {LABELS[info['floor']]}" if info["floor"] else "all imports"
+        print(f"  {versus}, self us summed per top-level package:")
+        for item in info["not_in_floor_by_package"]:
+            print(f"    {item['self_us']:>9}  {item['package']}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--rounds", type=int, default=15, help="cold starts of each kind (>= 9)")
+    parser.add_argument("--iterations", type=int, default=600, help="warm pairs per operation")
+    parser.add_argument("--warmup", type=int, default=30, help="warm pairs discarded first")
+    parser.add_argument("--output", type=Path, default=RESULTS / "latest.json")
+    args = parser.parse_args()
+    if args.rounds < 9:
+        parser.error("--rounds: at least 9 cold starts of each kind")
+    started = time.monotonic()
+    when = datetime.now(UTC)
+    about = machine()
+    the_stack = stack(rsa_public_pem())
+    with tempfile.TemporaryDirectory(prefix="toqio-bench-") as scratch:
+        home, pycache = Path(scratch) / "home", Path(scratch) / "pycache"
+        home.mkdir()
+        log(f"cold starts: {args.rounds} rounds of 6 processes, interleaved")
+        kinds = coldstart.measure(the_stack, args.rounds, home, pycache, log)
+        rows = cold_rows(kinds)
+        log("explaining missed cold-start targets (-X importtime)")
+        why = explanations(kinds, rows)
+        log(f"warm: {args.warmup} + {args.iterations} pairs each of Create and Find (moto)")
+        warm_result = warm.run(the_stack, args.iterations, args.warmup, home, log)
+    rows += warm_rows(warm_result)
+    rows += call_rows(warm_result)
+    elapsed = time.monotonic() - started
+
+    print(f"\nToqio connector benchmark, {when:%Y-%m-%d %H:%M} UTC")
+    print(
+        f"{about['cpu_model']}, {about['cpu_count']} CPUs, Python {about['python']},"
+        f" {about['platform']}; took {elapsed:.0f} s\n"
+    )
+    print(table(rows))
+    met = [r for r in rows if r["met"] is not None]
+    print(f"\ntargets met: {sum(1 for r in met if r['met'])}/{len(met)}")
+    print_explanations(why)
+
+    report = {
+        "date": when.isoformat(timespec="seconds"),
+        "machine": about,
+        "config": {
+            "rounds": args.rounds,
+            "iterations": args.iterations,
+            "warmup": args.warmup,
+            "elapsed_s": round(elapsed, 1),
+            "emulator": "moto ThreadedMotoServer, in-process",
+        },
+        "rows": rows,
+        "cold_start": {name: kind.summary() for name, kind in kinds.items()},
+        "warm": warm_result,
+        "cold_start_explanations": why,
+    }
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    print(f"\nwritten: {args.output}")
+
+
+if __name__ == "__main__":
+    main()

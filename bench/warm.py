@@ -1,0 +1,508 @@
+"""Warm figures, in this process, against the AWS emulator (moto's threaded server):
+
+* AWS calls per operation, counted at the SDK level: every botocore client created in
+  this process gets ``before-call`` / ``before-send`` hooks, so calls made by any client
+  of the connector count, however it was created;
+* latency of Create and Find through the customers API handler, interleaved call by
+  call with a floor that makes the same AWS calls with plain boto3.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import json
+import logging
+import os
+import sys
+import threading
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable, Iterator
+from functools import partial
+from pathlib import Path
+from threading import main_thread
+from types import ModuleType
+from typing import Any
+
+import botocore.session
+from common import (
+    FUNCTIONS,
+    REGION,
+    code_dir,
+    lambda_environment,
+    median,
+    percentile,
+    sample_create_body,
+)
+
+from toqio_local.template import Stack
+
+# --- counting AWS calls at the SDK level ---------------------------------------------
+
+
+class CallCounter:
+    """Counts API calls (``before-call``) and HTTP attempts (``before-send``) per owner.
+
+    A client belongs to whoever was current (``owner``) when it was created: the bench's
+    own clients (floors, set-up) are created inside ``owning("bench")``; everything
+    else, i.e. what the handlers create at import or later, is the connector's.
+    """
+
+    def __init__(self) -> None:
+        self.calls: Counter[tuple[str, str]] = Counter()  # (owner, Service.Operation)
+        self.attempts: Counter[tuple[str, str]] = Counter()
+        self.entries: Counter[str] = Counter()  # PutEvents entries sent, per owner
+        self.largest_entry = 0  # bytes of the largest PutEvents entry's Detail
+        self.log = LogSink()  # where the handlers' stdout goes: counted, not kept
+        self.owner = "connector"
+        self._original: Any = None
+
+    def install(self) -> None:
+        original = botocore.session.Session.create_client
+        self._original = original
+        counter = self
+
+        def create_client(session: Any, *args: Any, **kwargs: Any) -> Any:
+            client = original(session, *args, **kwargs)
+            owner = counter.owner
+            client.meta.events.register("before-call", partial(counter._on_call, owner))
+            client.meta.events.register("before-send", partial(counter._on_send, owner))
+            client.meta.events.register(
+                "before-parameter-build", partial(counter._on_params, owner)
+            )
+            return client
+
+        botocore.session.Session.create_client = create_client  # type: ignore[method-assign]
+
+    def uninstall(self) -> None:
+        if self._original is not None:
+            botocore.session.Session.create_client = self._original  # type: ignore[method-assign]
+
+    @contextlib.contextmanager
+    def owning(self, owner: str) -> Iterator[None]:
+        previous, self.owner = self.owner, owner
+        try:
+            yield
+        finally:
+            self.owner = previous
+
+    @staticmethod
+    def _operation(event_name: str) -> str:
+        _, service, operation = event_name.split(".", 2)
+        return f"{service}.{operation}"
+
+    def _on_call(self, owner: str, event_name: str = "", **_: Any) -> None:
+        if threading.current_thread() is main_thread():  # not the emulator's threads
+            self.calls[(owner, self._operation(event_name))] += 1
+
+    def _on_params(self, owner: str, event_name: str = "", params: Any = None, **_: Any) -> None:
+        """The API parameters (before-call only sees the serialised request)."""
+        if event_name.endswith(".PutEvents") and threading.current_thread() is main_thread():
+            entries = (params or {}).get("Entries", ())
+            self.entries[owner] += len(entries)
+            for entry in entries:
+                self.largest_entry = max(self.largest_entry, len(entry.get("Detail", "").encode()))
+
+    def _on_send(self, owner: str, event_name: str = "", **_: Any) -> None:
+        if threading.current_thread() is main_thread():
+            self.attempts[(owner, self._operation(event_name))] += 1
+
+    @contextlib.contextmanager
+    def measure(self, owner: str = "connector") -> Iterator[dict[str, Any]]:
+        """``with counter.measure() as seen:`` -> seen = {calls, attempts, by_operation}."""
+        calls, attempts, entries = self.calls.copy(), self.attempts.copy(), self.entries.copy()
+        logged = self.log.bytes
+        seen: dict[str, Any] = {}
+        yield seen
+        by_operation = {
+            operation: count - calls[(who, operation)]
+            for (who, operation), count in self.calls.items()
+            if who == owner and count - calls[(who, operation)]
+        }
+        seen["by_operation"] = dict(sorted(by_operation.items()))
+        seen["calls"] = sum(by_operation.values())
+        seen["attempts"] = sum(
+            count - attempts[(who, operation)]
+            for (who, operation), count in self.attempts.items()
+            if who == owner
+        )
+        seen["put_events_entries"] = self.entries[owner] - entries[owner]
+        seen["log_bytes"] = self.log.bytes - logged
+
+
+class LogSink:
+    """A write-only stream that counts the bytes the handlers log (CloudWatch's input)."""
+
+    def __init__(self) -> None:
+        self.bytes = 0
+
+    def write(self, text: str) -> int:
+        self.bytes += len(text.encode("utf-8"))
+        return len(text)
+
+    def flush(self) -> None:
+        pass
+
+    def isatty(self) -> bool:
+        return False
+
+
+def item_bytes(item: dict[str, Any]) -> int:
+    """DynamoDB's item size: attribute names plus values (strings in UTF-8; numbers about
+    one byte per two digits plus one)."""
+    size = 0
+    for name, value in item.items():
+        size += len(name.encode("utf-8"))
+        if "S" in value:
+            size += len(value["S"].encode("utf-8"))
+        elif "N" in value:
+            size += (len(value["N"].lstrip("-").replace(".", "")) + 1) // 2 + 1
+        else:
+            size += len(json.dumps(value))  # not used by the connector's items
+    return size
+
+
+# --- the handlers, as Lambda calls them ----------------------------------------------
+
+
+class Context:
+    """The parts of Lambda's context object that Powertools reads."""
+
+    def __init__(self, name: str, memory: int) -> None:
+        self.function_name = name
+        self.memory_limit_in_mb = memory
+        self.invoked_function_arn = f"arn:aws:lambda:{REGION}:123456789012:function:{name}"
+        self.aws_request_id = str(uuid.uuid4())
+
+
+def context(stack: Stack, key: str) -> Context:
+    logical_id = FUNCTIONS[key].logical_id
+    memory = int(stack.function_property(logical_id, "MemorySize", 128))
+    return Context(f"{stack.name}-{logical_id}", memory)
+
+
+def load_handler(stack: Stack, key: str) -> ModuleType:
+    """``functions/<key>/app.py`` imported as Lambda does (its folder first on sys.path)."""
+    folder = code_dir(stack, FUNCTIONS[key])
+    spec = importlib.util.spec_from_file_location(f"bench_{key}_app", folder / "app.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    sys.path.insert(0, str(folder))
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        sys.path.remove(str(folder))
+    return module
+
+
+def api_event(method: str, path: str, caller: str, body: Any = None) -> dict[str, Any]:
+    """An API Gateway REST proxy event, as the gateway sends it after the authorizer."""
+    headers = {
+        "Accept": "application/json",
+        "Host": "abcdef1234.execute-api.eu-west-1.amazonaws.com",
+    }
+    if body is not None:
+        headers["Content-Type"] = "application/json"
+        body = json.dumps(body)
+    match = path.rsplit("/", 1)
+    resource = "/customers" if path == "/customers" else "/customers/{customerId}"
+    return {
+        "resource": resource,
+        "path": path,
+        "httpMethod": method,
+        "headers": headers,
+        "multiValueHeaders": {key: [value] for key, value in headers.items()},
+        "queryStringParameters": None,
+        "multiValueQueryStringParameters": None,
+        "pathParameters": None if path == "/customers" else {"customerId": match[1]},
+        "stageVariables": None,
+        "body": body,
+        "isBase64Encoded": False,
+        "requestContext": {
+            "resourcePath": resource,
+            "httpMethod": method,
+            "path": f"/live{path}",
+            "stage": "live",
+            "requestId": str(uuid.uuid4()),
+            "requestTimeEpoch": int(time.time() * 1000),
+            "accountId": "123456789012",
+            "apiId": "abcdef1234",
+            "identity": {"sourceIp": "203.0.113.10", "userAgent": "toqio-integration-hub"},
+            "authorizer": {"principalId": caller, "customerID": caller},
+        },
+    }
+
+
+def masked(body: dict[str, Any]) -> dict[str, Any]:
+    """The Create body with its secret values as ``*****`` (what the item's data holds)."""
+    view = json.loads(json.dumps(body))
+    view["apiKey"] = "*****"
+    for key in ("key", "loginId", "hmacKey"):
+        view["paymentProvider"][key] = "*****"
+    view["availableCurrencies"] = [code.upper() for code in view["availableCurrencies"]]
+    return view
+
+
+class Floor:
+    """The same AWS calls as the connector, with plain boto3 and nothing else."""
+
+    def __init__(self, session: Any, table: str, prefix: str) -> None:
+        self.dynamodb = session.client("dynamodb")
+        self.secrets = session.client("secretsmanager")
+        self.table = table
+        self.prefix = prefix
+
+    def create(self, body: dict[str, Any]) -> None:
+        customer_id = body["id"]
+        secret = self.secrets.create_secret(
+            Name=f"{self.prefix}{customer_id}/secrets",
+            SecretString=json.dumps(
+                {
+                    "apiKey": body["apiKey"],
+                    "paymentProvider": {
+                        key: body["paymentProvider"][key] for key in ("key", "loginId", "hmacKey")
+                    },
+                },
+                separators=(",", ":"),
+            ),
+            ClientRequestToken=str(uuid.uuid4()),
+            Description="Toqio connector: a customer's provider credentials",
+        )
+        now = time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime())
+        self.dynamodb.put_item(
+            TableName=self.table,
+            Item={
+                "id": {"S": customer_id},
+                "data": {"S": json.dumps(masked(body), separators=(",", ":"))},
+                "secretArn": {"S": secret["ARN"]},
+                "secretVersionId": {"S": secret["VersionId"]},
+                "createdAt": {"S": now},
+                "updatedAt": {"S": now},
+                "version": {"N": "1"},
+            },
+            ConditionExpression="attribute_not_exists(id)",
+        )
+
+    def find(self, customer_id: str) -> None:
+        item = self.dynamodb.get_item(
+            TableName=self.table, Key={"id": {"S": customer_id}}, ConsistentRead=True
+        ).get("Item")
+        if item is None:
+            raise RuntimeError(f"floor Find: {customer_id} not stored")
+
+
+def timed(call: Callable[[], Any]) -> tuple[float, Any]:
+    started = time.perf_counter()
+    result = call()
+    return time.perf_counter() - started, result
+
+
+def expect_ok(reply: dict[str, Any], what: str) -> None:
+    if reply.get("statusCode") != 200:
+        raise RuntimeError(f"{what}: HTTP {reply.get('statusCode')} {reply.get('body')}")
+
+
+def stream_records(session: Any, table: str, wanted: list[str]) -> list[dict[str, Any]]:
+    """The stream's INSERT records of ``wanted`` ids, in Lambda's event shape."""
+    from toqio_local.streams import lambda_record
+
+    stream_arn = session.client("dynamodb").describe_table(TableName=table)["Table"][
+        "LatestStreamArn"
+    ]
+    streams = session.client("dynamodbstreams")
+    found: dict[str, dict[str, Any]] = {}
+    shards = streams.describe_stream(StreamArn=stream_arn)["StreamDescription"]["Shards"]
+    for shard in shards:
+        iterator = streams.get_shard_iterator(
+            StreamArn=stream_arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
+        )["ShardIterator"]
+        while iterator and len(found) < len(wanted):
+            page = streams.get_records(ShardIterator=iterator, Limit=1000)
+            if not page["Records"]:
+                break
+            for record in page["Records"]:
+                key = record["dynamodb"]["Keys"]["id"]["S"]
+                if record["eventName"] == "INSERT" and key in wanted:
+                    found[key] = lambda_record(record, stream_arn)
+            iterator = page.get("NextShardIterator")
+    missing = [key for key in wanted if key not in found]
+    if missing:
+        raise RuntimeError(f"stream records missing for {missing}")
+    return [found[key] for key in wanted]
+
+
+# --- the run ---------------------------------------------------------------------------
+
+
+def run(stack: Stack, iterations: int, warmup: int, home: Path, log: Any) -> dict[str, Any]:
+    from moto.server import ThreadedMotoServer
+
+    from toqio_local import moto_fixes
+
+    counter = CallCounter()
+    counter.install()
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    moto_fixes.apply()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    saved_env = dict(os.environ)
+    try:
+        for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN"):
+            os.environ.pop(name, None)
+        for key in ("customers_api", "publisher"):
+            os.environ.update(lambda_environment(stack, FUNCTIONS[key], home))
+        os.environ["AWS_ENDPOINT_URL"] = f"http://{host}:{port}"
+        os.environ["AWS_ACCOUNT_ID_ENDPOINT_MODE"] = "disabled"
+        # Powertools' log lines and EMF metrics (CloudWatch's business): counted only.
+        return _measure(stack, counter, iterations, warmup, log, counter.log)
+    finally:
+        os.environ.clear()
+        os.environ.update(saved_env)
+        server.stop()
+        counter.uninstall()
+
+
+def _measure(
+    stack: Stack,
+    counter: CallCounter,
+    iterations: int,
+    warmup: int,
+    log: Any,
+    sink: Any,
+) -> dict[str, Any]:
+    import boto3
+
+    from toqio_connector.adapters import aws
+    from toqio_local import resources
+
+    with counter.owning("bench"):
+        session = boto3.session.Session()
+        resources.create_all(stack, session)
+        table = stack.refs["CustomersTable"]
+        floor = Floor(session, table, stack.parameter("SecretNamePrefix"))
+    aws.client.cache_clear()  # whatever an earlier import cached: the handlers make their own
+    with contextlib.redirect_stdout(sink):
+        api = load_handler(stack, "customers_api")
+        publisher = load_handler(stack, "publisher")
+    api_context = context(stack, "customers_api")
+    publisher_context = context(stack, "publisher")
+    tag = uuid.uuid4().hex[:8]
+
+    def create_event(customer_id: str) -> dict[str, Any]:
+        return api_event("POST", "/customers", customer_id, sample_create_body(customer_id))
+
+    def find_event(customer_id: str) -> dict[str, Any]:
+        return api_event("GET", f"/customers/{customer_id}", customer_id)
+
+    def invoke(event: dict[str, Any]) -> dict[str, Any]:
+        with contextlib.redirect_stdout(sink):
+            return api.lambda_handler(event, api_context)
+
+    def create(customer_id: str) -> dict[str, Any]:
+        return invoke(create_event(customer_id))
+
+    def find(customer_id: str) -> dict[str, Any]:
+        return invoke(find_event(customer_id))
+
+    # 1. AWS calls per operation (also the stream records the publisher gets).
+    counts: dict[str, Any] = {}
+    created = [f"calls-{tag}-{n:02d}" for n in range(10)]
+    per_create = []
+    for customer_id in created:
+        with counter.measure() as seen:
+            expect_ok(create(customer_id), "Create")
+        per_create.append(seen)
+    counts["create"] = per_create[0] | {
+        "calls_each": sorted({seen["calls"] for seen in per_create}),
+    }
+    with counter.owning("bench"):
+        stored = session.client("dynamodb").get_item(
+            TableName=table, Key={"id": {"S": created[0]}}, ConsistentRead=True
+        )["Item"]
+    counts["item_bytes"] = item_bytes(stored)
+    with counter.measure() as seen:
+        expect_ok(create(created[0]), "Create replay")
+    counts["create_replay"] = seen
+    with counter.measure() as seen:
+        expect_ok(find(created[0]), "Find")
+    counts["find"] = seen
+    with counter.owning("bench"):
+        records = stream_records(session, table, created)
+    for size in (10, 1):
+        with counter.measure() as seen, contextlib.redirect_stdout(sink):
+            reply = publisher.lambda_handler({"Records": records[:size]}, publisher_context)
+        if reply.get("batchItemFailures"):
+            raise RuntimeError(f"publisher reported failures: {reply}")
+        counts[f"publisher_batch_{size}"] = seen
+    counts["largest_event_detail_bytes"] = counter.largest_entry
+    log("  AWS calls counted")
+
+    # 2. Latency: handler and floor alternately, the order swapped every other call.
+    handler_create, floor_create, handler_find, floor_find = [], [], [], []
+    ids = [f"lat-{tag}-{n:05d}" for n in range(warmup + iterations)]
+    with counter.measure() as create_loop:
+        for n, customer_id in enumerate(ids):
+            event, floor_body = create_event(customer_id), sample_create_body(f"f{customer_id}")
+            pair = [
+                partial(timed, partial(invoke, event)),
+                partial(timed, partial(floor.create, floor_body)),
+            ]
+            if n % 2:
+                pair.reverse()
+            results = [call() for call in pair]
+            if n % 2:
+                results.reverse()
+            (handler_s, reply), (floor_s, _) = results
+            expect_ok(reply, "Create")
+            if n >= warmup:
+                handler_create.append(handler_s)
+                floor_create.append(floor_s)
+    log(f"  warm Create: {len(ids)} pairs")
+    with counter.measure() as find_loop:
+        for n, customer_id in enumerate(ids):
+            event = find_event(customer_id)
+            pair = [
+                partial(timed, partial(invoke, event)),
+                partial(timed, partial(floor.find, customer_id)),
+            ]
+            if n % 2:
+                pair.reverse()
+            results = [call() for call in pair]
+            if n % 2:
+                results.reverse()
+            (handler_s, reply), (floor_s, _) = results
+            expect_ok(reply, "Find")
+            if n >= warmup:
+                handler_find.append(handler_s)
+                floor_find.append(floor_s)
+    log(f"  warm Find: {len(ids)} pairs")
+    counts["create_loop_mean"] = create_loop["calls"] / len(ids)
+    counts["find_loop_mean"] = find_loop["calls"] / len(ids)
+    counts["loop_attempts"] = create_loop["attempts"] + find_loop["attempts"]
+    counts["loop_calls"] = create_loop["calls"] + find_loop["calls"]
+
+    def latency(samples: list[float]) -> dict[str, float]:
+        return {
+            "p50_ms": percentile(samples, 50) * 1000,
+            "p99_ms": percentile(samples, 99) * 1000,
+            "median_ms": median(samples) * 1000,
+            "max_ms": max(samples) * 1000,
+            "n": len(samples),
+            "samples_ms": [round(value * 1000, 3) for value in samples],
+        }
+
+    return {
+        "counts": counts,
+        "latency": {
+            "create": latency(handler_create),
+            "create_floor": latency(floor_create),
+            "find": latency(handler_find),
+            "find_floor": latency(floor_find),
+        },
+        "iterations": iterations,
+        "warmup": warmup,
+    }
