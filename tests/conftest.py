@@ -32,10 +32,13 @@ from hypothesis import HealthCheck, settings
 from moto import mock_aws
 
 from toqio_connector.adapters import aws as aws_adapter
+from toqio_local import resources
+from toqio_local.template import Stack as TemplateStack
+from toqio_local.template import load as load_template
 
 ROOT = Path(__file__).resolve().parents[1]
 REGION = "eu-west-1"
-TABLE = "toqio-connector-customers"
+TABLE = "toqio-connector-CustomersTable"  # as created from template.yaml
 BUS = "toqio-connector"
 SECRET_PREFIX = "toqio-connector/customers/"
 MASK = "*****"
@@ -217,16 +220,10 @@ def stack(env):
     with mock_aws():
         aws_adapter.client.cache_clear()
         session = boto3.session.Session(region_name=REGION)
-        dynamodb = session.client("dynamodb")
-        dynamodb.create_table(
-            TableName=TABLE,
-            KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
-            AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
-            BillingMode="PAY_PER_REQUEST",
-            StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
-        )
-        events = session.client("events")
-        events.create_event_bus(Name=BUS)
+        created = TemplateStack(load_template())  # the table and bus template.yaml declares
+        resources.create_all(created, session)
+        assert created.refs["CustomersTable"] == TABLE
+        dynamodb, events = session.client("dynamodb"), session.client("events")
         yield Stack(
             dynamodb=dynamodb,
             secretsmanager=session.client("secretsmanager"),

@@ -11,22 +11,18 @@ import base64
 import hashlib
 import hmac
 import json
-import os
 import re
-import signal
-import socket
 import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import boto3
 import jwt
 import pytest
 
+from tests.runner import RunningConnector
 from toqio_local import devkeys
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -39,26 +35,7 @@ SECRETS = {
 }
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-class Local:
-    def __init__(self, api_port: int, aws_port: int) -> None:
-        self.api = f"http://127.0.0.1:{api_port}"
-        self.aws = f"http://127.0.0.1:{aws_port}"
-
-    def client(self, service: str):
-        return boto3.client(
-            service,
-            endpoint_url=self.aws,
-            region_name="eu-west-1",
-            aws_access_key_id="subscriber",
-            aws_secret_access_key="subscriber",
-        )
-
+class Local(RunningConnector):
     def call(self, method, path, body=None, token=None, headers=None, raw=None):
         data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
         request = urllib.request.Request(self.api + path, data=data, method=method)
@@ -69,7 +46,7 @@ class Local:
         for name, value in (headers or {}).items():
             request.add_header(name, value)
         try:
-            with urllib.request.urlopen(request, timeout=30) as response:
+            with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
                 return response.status, dict(response.headers), json.loads(response.read())
         except urllib.error.HTTPError as error:
             return error.code, dict(error.headers), json.loads(error.read())
@@ -77,34 +54,9 @@ class Local:
 
 @pytest.fixture(scope="module")
 def local():
-    api_port, aws_port = free_port(), free_port()
-    env = {**os.environ, "API_PORT": str(api_port), "AWS_PORT": str(aws_port)}
-    env.pop("AWS_ENDPOINT_URL", None)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "toqio_local"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    banner = []
-    deadline = time.monotonic() + 90
-    for line in process.stdout:  # the banner is printed once everything is up
-        banner.append(line)
-        if "make token" in line or time.monotonic() > deadline:
-            break
-    assert process.poll() is None, "".join(banner)
-    runner = Local(api_port, aws_port)
-    runner.banner = "".join(banner)
+    runner = Local()
     yield runner
-    process.send_signal(signal.SIGTERM)
-    try:
-        process.wait(timeout=20)
-    finally:
-        if process.poll() is None:
-            process.kill()
-        process.stdout.close()
+    runner.stop()
 
 
 @pytest.fixture(scope="module")

@@ -37,10 +37,8 @@ warnings.filterwarnings("ignore", "No application metrics to publish", UserWarni
 app = APIGatewayRestResolver()
 service = CustomerService(CustomerTable(), SecretStore())
 
-_KNOWN_PATHS = {
-    re.compile(r"^/customers$"): "POST",
-    re.compile(r"^/customers/[^/]+$"): "GET",
-}
+_CREATE_PATH = re.compile(r"^/customers\Z")
+_FIND_PATH = re.compile(r"^/customers/([^/]+)\Z")
 
 
 @app.post("/customers")
@@ -57,20 +55,28 @@ def create_customer() -> Response:
 
 @app.get("/customers/<customerId>")
 def find_customer(customerId: str) -> Response:  # noqa: N803 - the path parameter's name
-    customer = service.find(customerId, http.caller_id(app.current_event))
+    # API Gateway's own (decoded) path parameter is the id; Powertools' route pattern
+    # could leave out a trailing newline.
+    customer_id = (app.current_event.path_parameters or {}).get("customerId", customerId)
+    customer = service.find(customer_id, http.caller_id(app.current_event))
     return http.ok(customer.view(), app.current_event)
 
 
 @app.not_found
 def no_route(_exc: Exception) -> Response:
-    path = app.current_event.path
-    allowed = next(
-        (method for pattern, method in _KNOWN_PATHS.items() if pattern.match(path)), None
-    )
-    if allowed is None:
-        return http.error(NotFound(), app.current_event)
-    error = MethodNotAllowed(headers={"Allow": allowed})
-    return http.error(error, app.current_event)
+    """Unknown path: 404. Known path, other method: 405.
+
+    A Find whose id has characters Powertools' route pattern does not take (``?``, ``"``,
+    control or non-Latin characters...) lands here too: it is still a Find.
+    """
+    event = app.current_event
+    find = _FIND_PATH.match(event.path)
+    if find and event.http_method == "GET":
+        return find_customer(find.group(1))
+    if find or _CREATE_PATH.match(event.path):
+        allowed = "GET" if find else "POST"
+        return http.error(MethodNotAllowed(headers={"Allow": allowed}), event)
+    return http.error(NotFound(), event)
 
 
 @app.exception_handler(ConnectorError)

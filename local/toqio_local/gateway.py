@@ -68,7 +68,7 @@ class ApiGateway:
                 path = props["Path"]
                 regex = re.sub(r"\\\{(\w+)\\\+\\\}", r"(?P<\1>.+)", re.escape(path))
                 regex = re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", regex)
-                routes.append(Route(path, props["Method"].upper(), re.compile(f"^{regex}$"), fid))
+                routes.append(Route(path, props["Method"].upper(), re.compile(f"^{regex}\\Z"), fid))
         return routes
 
     def _authorizer(self, api: dict[str, Any]) -> Authorizer | None:
@@ -136,7 +136,10 @@ class ApiGateway:
         for statement in policy.get("policyDocument", {}).get("Statement", []):
             resources = statement.get("Resource", [])
             resources = [resources] if isinstance(resources, str) else resources
-            if any(re.fullmatch(re.escape(r).replace(r"\*", ".*"), method_arn) for r in resources):
+            if any(
+                re.fullmatch(re.escape(r).replace(r"\*", ".*"), method_arn, re.DOTALL)
+                for r in resources
+            ):
                 if statement.get("Effect") == "Deny":
                     return False
                 allowed = True
@@ -234,7 +237,7 @@ class ApiGateway:
             "multiValueHeaders": multi_headers or None,
             "queryStringParameters": {k: v[-1] for k, v in multi_query.items()} or None,
             "multiValueQueryStringParameters": multi_query or None,
-            "pathParameters": {k: unquote(v) for k, v in match.groupdict().items()} or None,
+            "pathParameters": match.groupdict() or None,  # from the path, decoded once
             "stageVariables": None,
             "requestContext": {
                 "resourcePath": route.resource,
@@ -272,7 +275,8 @@ def serve(gateway: ApiGateway, host: str, port: int) -> ThreadingHTTPServer:
         server_version = "toqio-local"
 
         def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
-            print(f"[api] {self.command} {self.path.split('?')[0]} -> {args[1]}", flush=True)
+            path = getattr(self, "path", "")[:200].split("?")[0]
+            print(f"[api] {self.command or '-'} {path} -> {args[1] if len(args) > 1 else args}")
 
         def _respond(self, status: int, headers: dict[str, str], body: bytes) -> None:
             self.send_response(status)
@@ -285,26 +289,66 @@ def serve(gateway: ApiGateway, host: str, port: int) -> ThreadingHTTPServer:
             if self.command != "HEAD":
                 self.wfile.write(body)
 
+        def send_error(self, code: int, message: str | None = None, explain: str | None = None):
+            """http.server's own refusals (bad syntax, URI or headers too long) in the
+            envelope, as API Gateway's DEFAULT_4XX/5XX responses would be."""
+            kind = "DEFAULT_5XX" if code >= 500 else "DEFAULT_4XX"
+            self.close_connection = True
+            self._respond(*gateway.gateway_response(kind, str(uuid.uuid4())))
+
+        def _read_chunked(self) -> bytes | None:
+            """A ``Transfer-Encoding: chunked`` body; None if malformed or too large."""
+            body = b""
+            while True:
+                line = self.rfile.readline(1024)
+                try:
+                    size = int(line.split(b";", 1)[0].strip(), 16)
+                except ValueError:
+                    return None
+                if size == 0:
+                    while self.rfile.readline(1024).strip():  # trailers
+                        pass
+                    return body
+                if len(body) + size > MAX_REQUEST_BYTES:
+                    return None
+                body += self.rfile.read(size)
+                if self.rfile.readline(3).strip():
+                    return None
+
         def _any(self) -> None:
-            try:
-                length = int(self.headers.get("Content-Length") or 0)
-            except ValueError:
-                length = -1
-            if length < 0:
-                self.close_connection = True
-                self._respond(*gateway.gateway_response("DEFAULT_4XX", str(uuid.uuid4())))
-                return
-            if length > MAX_REQUEST_BYTES:
-                self.close_connection = True
-                self._respond(*gateway.gateway_response("REQUEST_TOO_LARGE", str(uuid.uuid4())))
-                return
-            body = self.rfile.read(length) if length else b""
+            request_id = str(uuid.uuid4())
+            if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
+                chunked = self._read_chunked()
+                if chunked is None:
+                    self.close_connection = True
+                    self._respond(*gateway.gateway_response("DEFAULT_4XX", request_id))
+                    return
+                body = chunked
+            else:
+                try:
+                    length = int(self.headers.get("Content-Length") or 0)
+                except ValueError:
+                    length = -1
+                if length < 0:
+                    self.close_connection = True
+                    self._respond(*gateway.gateway_response("DEFAULT_4XX", request_id))
+                    return
+                if length > MAX_REQUEST_BYTES:
+                    self.close_connection = True
+                    self._respond(*gateway.gateway_response("REQUEST_TOO_LARGE", request_id))
+                    return
+                body = self.rfile.read(length) if length else b""
+            # The target as sent: http.server folds a leading "//" into "/", API Gateway not.
+            target = self.requestline.split(" ")[1] if " " in self.requestline else self.path
             status, headers, payload = gateway.handle(
-                self.command, self.path, list(self.headers.items()), body
+                self.command, target, list(self.headers.items()), body
             )
             self._respond(status, headers, payload)
 
-        do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _any  # noqa: N815
+        def __getattr__(self, name: str) -> Any:
+            if name.startswith("do_"):  # any method: the routes decide (ANY, 405...)
+                return self._any
+            raise AttributeError(name)
 
     server = ThreadingHTTPServer((host, port), Handler)
     server.daemon_threads = True

@@ -85,6 +85,11 @@ def parse_json_object(body: str | bytes | None) -> dict[str, Any]:
     """
     if not body:
         raise BadRequest("Request body is missing")
+    if isinstance(body, bytes):
+        try:  # JSON on the wire is UTF-8; json.loads would also guess UTF-16 and UTF-32
+            body = body.decode("utf-8")
+        except UnicodeDecodeError:
+            raise BadRequest("Request body is not valid JSON: not UTF-8") from None
     try:
         parsed = json.loads(
             body,
