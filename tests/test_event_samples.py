@@ -6,29 +6,17 @@ function gets the environment events/env.json gives it.
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
-from pathlib import Path
 
 import boto3
 import pytest
 from moto import mock_aws
 
-from toqio_connector.adapters import aws
-from toqio_local import resources
+from tests.support import ROOT, Context, create_stack, load_handler, set_aws_env
 from toqio_local.template import Stack, load
 
-ROOT = Path(__file__).resolve().parents[1]
 EVENTS = ROOT / "events"
 ENV = json.loads((EVENTS / "env.json").read_text())
-
-
-class Context:
-    function_name = "sample"
-    memory_limit_in_mb = 512
-    invoked_function_arn = "arn:aws:lambda:eu-west-1:123456789012:function:sample"
-    aws_request_id = "sample-request"
 
 
 def sample(name: str) -> dict:
@@ -37,32 +25,14 @@ def sample(name: str) -> dict:
 
 @pytest.fixture
 def emulated(monkeypatch):
-    for key, value in {
-        "AWS_DEFAULT_REGION": "eu-west-1",
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
-    }.items():
-        monkeypatch.setenv(key, value)
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    set_aws_env(monkeypatch)
     with mock_aws():
-        aws.client.cache_clear()
-        stack = Stack(load())
-        resources.create_all(stack, boto3.session.Session())
-        yield stack
-    aws.client.cache_clear()
+        yield create_stack()
 
 
 def handler(function: str, code_dir: str, monkeypatch):
     """The function's handler, imported afresh with the environment events/env.json gives."""
-    for key, value in ENV[function].items():
-        monkeypatch.setenv(key, value)
-    name = f"sample_{function}"
-    spec = importlib.util.spec_from_file_location(name, ROOT / "functions" / code_dir / "app.py")
-    module = importlib.util.module_from_spec(spec)
-    monkeypatch.setitem(sys.modules, name, module)
-    spec.loader.exec_module(module)
-    return module.lambda_handler
+    return load_handler(code_dir, ENV[function], monkeypatch)
 
 
 def test_env_json_names_every_function_of_the_template():
