@@ -12,7 +12,7 @@ REGION := eu-west-1
 export SAM_CLI_TELEMETRY := 0
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: setup lint test run token openapi bench clean
+.PHONY: setup lint test run token openapi bench layer-requirements clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -44,6 +44,15 @@ test: lint
 ## openapi: regenerate docs/openapi*.json from the code and the registries
 openapi: setup
 	$(VENV)/bin/python -m toqio_local.openapi
+
+## layer-requirements: pin the Lambda layer's packages to uv.lock (less what the
+## Lambda runtime already has: boto3, botocore and their own dependencies)
+layer-requirements: $(UV)
+	{ echo "# Generated from uv.lock by \`make layer-requirements\`: the Lambda layer's packages,"; \
+	  echo "# pinned. boto3/botocore and their dependencies come with the Lambda runtime."; \
+	  $(UV) export --frozen --no-dev --no-emit-project --no-hashes --no-annotate --no-header \
+	    | grep -v -E '^(boto3|botocore|s3transfer|python-dateutil|six|urllib3)=='; \
+	} > layers/connector/requirements.txt
 
 ## bench: cold starts, warm latency and AWS calls per operation, each beside its boto3
 ## floor (prints a table, writes bench-results/latest.json)

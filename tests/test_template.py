@@ -155,13 +155,20 @@ def test_gateway_date_arithmetic_is_iso_8601_utc_milliseconds(epoch_ms):
     assert rendered["date"] == expected.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def test_layer_requirements_match_the_project_dependencies():
-    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
-    layer = [
-        line.strip()
+def test_layer_requirements_are_pinned_to_the_lock_file():
+    """The layer is built from the locked versions (`make layer-requirements`)."""
+    locked = {
+        package["name"]: package["version"]
+        for package in tomllib.loads((ROOT / "uv.lock").read_text())["package"]
+    }
+    lines = [
+        line.split(";")[0].strip()
         for line in (ROOT / "layers/connector/requirements.txt").read_text().splitlines()
         if line.strip() and not line.startswith("#")
     ]
-    name = lambda requirement: re.split(r"[\[=<>]", requirement)[0].lower()  # noqa: E731
-    assert {name(r) for r in project} - {"boto3"} == {name(r) for r in layer}
-    assert set(layer) <= set(project)
+    pinned = dict(line.split("==") for line in lines)
+    assert pinned == {name: locked[name] for name in pinned}, "run `make layer-requirements`"
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    direct = {re.split(r"[\[=<>]", requirement)[0].lower() for requirement in project}
+    assert direct - {"boto3"} <= set(pinned)
+    assert not {"boto3", "botocore"} & set(pinned)  # the Lambda runtime's own
