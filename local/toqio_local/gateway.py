@@ -276,7 +276,10 @@ def serve(gateway: ApiGateway, host: str, port: int) -> ThreadingHTTPServer:
 
         def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
             path = getattr(self, "path", "")[:200].split("?")[0]
-            print(f"[api] {self.command or '-'} {path} -> {args[1] if len(args) > 1 else args}")
+            print(
+                f"[api] {self.command or '-'} {path} -> {args[1] if len(args) > 1 else args}",
+                flush=True,
+            )
 
         def _respond(self, status: int, headers: dict[str, str], body: bytes) -> None:
             self.send_response(status)

@@ -16,8 +16,9 @@ Why every interleaving ends well (retries, crashes, concurrency):
   the longest a Create can run, answer 503 (retry later); if older, its writer is dead,
   so take it over with a new version, then write the item.
 * If the item exists, compare: same content (secret values included) is a replay (200,
-  same data, nothing written); different is 409. Either way the item's version is made
-  the current one if a racing takeover left another version current.
+  same data, nothing written); different is 409. Either way, if the item's version is
+  not the current one (a writer died before promoting it) and the item is older than any
+  write can take, it is made current.
 """
 
 from __future__ import annotations
@@ -49,10 +50,10 @@ IN_FLIGHT_SECONDS = 30
 _customer_id = re.compile(CUSTOMER_ID_PATTERN)
 
 
-def seconds_since(timestamp: str) -> float:
-    return (
-        datetime.now(UTC) - datetime.fromisoformat(timestamp.replace("Z", "+00:00"))
-    ).total_seconds()
+def seconds_since(moment: datetime | str) -> float:
+    if isinstance(moment, str):  # our ISO 8601 timestamps
+        moment = datetime.fromisoformat(moment.replace("Z", "+00:00"))
+    return (datetime.now(UTC) - moment).total_seconds()
 
 
 def heal_current_version(secrets: SecretStore, stored: StoredCustomer, held: SecretVersion) -> None:
@@ -134,8 +135,7 @@ class CustomerService:
         current = self.secrets.get(name)
         if current.value.get_secret_value() == new.secrets.get_secret_value():
             return self._store(new, current.arn, current.version_id)
-        age = (datetime.now(UTC) - current.created).total_seconds()
-        if age < IN_FLIGHT_SECONDS:
+        if seconds_since(current.created) < IN_FLIGHT_SECONDS:
             raise ServiceUnavailable()
         arn, version_id = self.secrets.put(current.arn, new.secrets, token=str(uuid4()))
         return self._store(new, arn, version_id)
