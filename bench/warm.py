@@ -442,40 +442,40 @@ def _measure(
     log("  AWS calls counted")
 
     # 2. Latency: handler and floor alternately, the order swapped every other call.
+    def paired(n: int, handler_call, floor_call, what: str) -> tuple[float, float]:
+        pair = [partial(timed, handler_call), partial(timed, floor_call)]
+        if n % 2:
+            pair.reverse()
+        results = [call() for call in pair]
+        if n % 2:
+            results.reverse()
+        (handler_s, reply), (floor_s, _) = results
+        expect_ok(reply, what)
+        return handler_s, floor_s
+
     handler_create, floor_create, handler_find, floor_find = [], [], [], []
     ids = [f"lat-{tag}-{n:05d}" for n in range(warmup + iterations)]
     with counter.measure() as create_loop:
         for n, customer_id in enumerate(ids):
-            event, floor_body = create_event(customer_id), sample_create_body(f"f{customer_id}")
-            pair = [
-                partial(timed, partial(invoke, event)),
-                partial(timed, partial(floor.create, floor_body)),
-            ]
-            if n % 2:
-                pair.reverse()
-            results = [call() for call in pair]
-            if n % 2:
-                results.reverse()
-            (handler_s, reply), (floor_s, _) = results
-            expect_ok(reply, "Create")
+            floor_body = sample_create_body(f"f{customer_id}")
+            handler_s, floor_s = paired(
+                n,
+                partial(invoke, create_event(customer_id)),
+                partial(floor.create, floor_body),
+                "Create",
+            )
             if n >= warmup:
                 handler_create.append(handler_s)
                 floor_create.append(floor_s)
     log(f"  warm Create: {len(ids)} pairs")
     with counter.measure() as find_loop:
         for n, customer_id in enumerate(ids):
-            event = find_event(customer_id)
-            pair = [
-                partial(timed, partial(invoke, event)),
-                partial(timed, partial(floor.find, customer_id)),
-            ]
-            if n % 2:
-                pair.reverse()
-            results = [call() for call in pair]
-            if n % 2:
-                results.reverse()
-            (handler_s, reply), (floor_s, _) = results
-            expect_ok(reply, "Find")
+            handler_s, floor_s = paired(
+                n,
+                partial(invoke, find_event(customer_id)),
+                partial(floor.find, customer_id),
+                "Find",
+            )
             if n >= warmup:
                 handler_find.append(handler_s)
                 floor_find.append(floor_s)
