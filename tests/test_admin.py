@@ -178,9 +178,10 @@ def test_two_operators_racing_one_wins_the_other_is_refused_and_leaves_no_trace(
     operator_a = CustomerUpdater(CustomerTable(TABLE), SecretStore(""), registry)
     operator_b = CustomerUpdater(CustomerTable(TABLE), SecretStore(""), registry)
 
-    read_by_a = operator_a.table.get("a1")
+    read_by_a = [operator_a.table.get("a1")]
     real_get = operator_a.table.get
-    operator_a.table.get = lambda _id: read_by_a  # A works from what it read earlier
+    # A's first read happened before B's change; any later read of A's is fresh.
+    operator_a.table.get = lambda _id: read_by_a.pop() if read_by_a else real_get(_id)
     operator_b.update("a1", Change(secrets={"webhookSigningSecret": "b-secret-value-0000"}))
     with pytest.raises(StaleWrite):
         operator_a.update("a1", Change(secrets={"webhookSigningSecret": "a-secret-value-0000"}))

@@ -66,7 +66,16 @@ def test_registry_file_is_chosen_by_environment(monkeypatch):
         ('{"properties": {"x": true}}', "must be declared with a schema object"),
         (
             '{"properties": {"x": {"type": "object", "properties": {"y": {"writeOnly": true}}}}}',
-            "writeOnly is supported on parameters only",
+            "writeOnly is supported directly on parameters only",
+        ),
+        (
+            '{"$defs": {"s": {"type": "string", "writeOnly": true}},'
+            ' "properties": {"x": {"$ref": "#/$defs/s"}}}',
+            "writeOnly is supported directly on parameters only",
+        ),
+        (
+            '{"properties": {"createdAt": {"type": "string"}}}',
+            "redeclares common parameter(s) createdAt",
         ),
     ],
 )

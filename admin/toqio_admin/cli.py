@@ -18,15 +18,24 @@ import time
 from collections import Counter
 from typing import Any
 
-EXIT_INVALID, EXIT_USAGE, EXIT_STALE, EXIT_INTERRUPTED = 1, 2, 3, 130
+EXIT_INVALID, EXIT_USAGE, EXIT_STALE, EXIT_UNAVAILABLE, EXIT_INTERRUPTED = 1, 2, 3, 4, 130
+
+
+def _not_json(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
 
 
 def _parse_value(text: str) -> Any:
-    """``NAME=VALUE``'s value: JSON if it parses (3, true, "3", {...}), else the text."""
+    """``NAME=VALUE``'s value: JSON if it parses (3, true, "3", {...}), else the text.
+
+    NaN, Infinity and numbers beyond a double are not JSON: they stay text.
+    """
     try:
-        return json.loads(text)
-    except ValueError:
+        value = json.loads(text, parse_constant=_not_json)
+        json.dumps(value, allow_nan=False).encode("utf-8")
+    except (ValueError, UnicodeError):
         return text
+    return value
 
 
 def _assignment(text: str) -> tuple[str, Any]:
@@ -128,7 +137,7 @@ def run(args: argparse.Namespace) -> int:
         os.environ["AWS_REGION"] = os.environ["AWS_DEFAULT_REGION"] = args.region
     from toqio_connector.adapters.dynamodb import CustomerTable, StaleWrite
     from toqio_connector.adapters.secrets import SecretStore
-    from toqio_connector.errors import BadRequest, CustomerNotFound
+    from toqio_connector.errors import BadRequest, CustomerNotFound, ServiceUnavailable
     from toqio_connector.registry import RegistryError, load_registry
     from toqio_connector.updates import Change, ChangeRefused, CustomerUpdater
 
@@ -169,6 +178,9 @@ def run(args: argparse.Namespace) -> int:
             "Run `show` again and retry."
         )
         return EXIT_STALE
+    except ServiceUnavailable as exc:
+        _say(f"AWS is throttling or unavailable ({exc.cause or 'try again'}): retry shortly")
+        return EXIT_UNAVAILABLE
     return 0
 
 

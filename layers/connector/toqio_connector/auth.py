@@ -76,8 +76,9 @@ class TokenVerifier:
                     leeway=LEEWAY_SECONDS,
                     options={"require": [CUSTOMER_CLAIM, "iss", "sub"], "verify_aud": False},
                 )
-            except jwt.InvalidSignatureError as exc:
-                last_error = exc  # maybe signed by another of the configured keys
+            except (jwt.InvalidSignatureError, jwt.InvalidKeyError, TypeError, ValueError) as exc:
+                # Maybe signed by another of the configured keys (possibly of another type).
+                last_error = exc
                 continue
             except jwt.PyJWTError as exc:
                 raise InvalidToken(type(exc).__name__) from None

@@ -14,11 +14,11 @@ Why every interleaving ends well (retries, crashes, concurrency):
   calls, or another one is between them now. Same content: adopt the secret as it is
   (no new version). Different content: if the secret's current version is younger than
   the longest a Create can run, answer 503 (retry later); if older, its writer is dead,
-  so take it over with a new version, then write the item.
+  so take it over with a new version, pending until the item is written, then current.
 * If the item exists, compare: same content (secret values included) is a replay (200,
   same data, nothing written); different is 409. Either way, if the item's version is
-  not the current one (a writer died before promoting it) and the item is older than any
-  write can take, it is made current.
+  not the current one (a writer died before promoting it), it is made current, forward
+  only (see heal_current_version).
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from typing import Any
 from uuid import uuid4
 
 from toqio_connector.adapters.dynamodb import CustomerExists, CustomerTable
-from toqio_connector.adapters.secrets import SecretExists, SecretStore, SecretVersion
+from toqio_connector.adapters.secrets import SecretExists, SecretNotFound, SecretStore
 from toqio_connector.customer import StoredCustomer
 from toqio_connector.envelope import utc_now_iso
 from toqio_connector.errors import (
@@ -50,21 +50,26 @@ IN_FLIGHT_SECONDS = 30
 _customer_id = re.compile(CUSTOMER_ID_PATTERN)
 
 
-def seconds_since(moment: datetime | str) -> float:
-    if isinstance(moment, str):  # our ISO 8601 timestamps
-        moment = datetime.fromisoformat(moment.replace("Z", "+00:00"))
+def seconds_since(moment: datetime) -> float:
     return (datetime.now(UTC) - moment).total_seconds()
 
 
-def heal_current_version(secrets: SecretStore, stored: StoredCustomer, held: SecretVersion) -> None:
-    """Make the item's secret version the current one if a writer died before doing so.
+def heal_current_version(
+    table: CustomerTable, secrets: SecretStore, stored: StoredCustomer
+) -> None:
+    """Make the item's secret version the current one if its writer died before doing so.
 
-    Only once the item is older than any write can take: a younger item may belong to
-    a change still in flight, which will promote its own version, and "healing" from
-    a read that is already stale would undo it.
+    Only forward: AWSCURRENT moves to the item's version only if a fresh read of the item
+    still names that version, and only from the version observed as current before that
+    read (compare and swap). A stale read of the item, or a writer that promotes its own
+    newer version meanwhile, therefore never has a version rolled back.
     """
-    if not held.is_current and seconds_since(stored.updatedAt) >= IN_FLIGHT_SECONDS:
-        secrets.make_current(stored.secretArn, stored.secretVersionId)
+    current = secrets.current_version(stored.secretArn)
+    if current == stored.secretVersionId:
+        return
+    fresh = table.get(stored.id)
+    if fresh is not None and fresh.secretVersionId == stored.secretVersionId:
+        secrets.move_current(stored.secretArn, current, stored.secretVersionId)
 
 
 @dataclass(frozen=True)
@@ -90,7 +95,7 @@ class CustomerService:
     # --- Find -----------------------------------------------------------------------
     def find(self, customer_id: str, caller_id: str) -> StoredCustomer:
         authorize(customer_id, caller_id)
-        if len(customer_id) > CUSTOMER_ID_MAX or not _customer_id.match(customer_id):
+        if len(customer_id) > CUSTOMER_ID_MAX or not _customer_id.fullmatch(customer_id):
             raise CustomerNotFound()  # could never have been created
         stored = self.table.get(customer_id)
         if stored is None:
@@ -109,7 +114,9 @@ class CustomerService:
             return self._secret_taken(new, name)
         return self._store(new, arn, version_id)
 
-    def _store(self, new: NewCustomer, arn: str, version_id: str) -> CreateResult:
+    def _store(
+        self, new: NewCustomer, arn: str, version_id: str, *, promote: bool = False
+    ) -> CreateResult:
         now = utc_now_iso()
         customer = StoredCustomer(
             id=new.id,
@@ -126,23 +133,32 @@ class CustomerService:
             if stored is None:  # removed between the two calls: let the caller retry
                 raise ServiceUnavailable() from None
             return self._replay_or_conflict(new, stored)
+        if promote:  # a taken-over secret: its version is current only once the item is ours
+            self.secrets.make_current(arn, version_id)
         return CreateResult(customer, created=True)
 
     def _secret_taken(self, new: NewCustomer, name: str) -> CreateResult:
         stored = self.table.get(new.id)
         if stored is not None:
             return self._replay_or_conflict(new, stored)
-        current = self.secrets.get(name)
+        try:
+            current = self.secrets.get(name)
+        except SecretNotFound:  # just created, not yet readable: retry shortly
+            raise ServiceUnavailable() from None
         if current.value.get_secret_value() == new.secrets.get_secret_value():
             return self._store(new, current.arn, current.version_id)
         if seconds_since(current.created) < IN_FLIGHT_SECONDS:
             raise ServiceUnavailable()
-        arn, version_id = self.secrets.put(current.arn, new.secrets, token=str(uuid4()))
-        return self._store(new, arn, version_id)
+        # An orphan: take it over with a pending version, made current only if we win.
+        arn, version_id = self.secrets.put(
+            current.arn, new.secrets, token=str(uuid4()), current=False
+        )
+        return self._store(new, arn, version_id, promote=True)
 
     def _replay_or_conflict(self, new: NewCustomer, stored: StoredCustomer) -> CreateResult:
         held = self.secrets.get(stored.secretArn, stored.secretVersionId)
-        heal_current_version(self.secrets, stored, held)
+        if not held.is_current:
+            heal_current_version(self.table, self.secrets, stored)
         if (
             stored.data != new.data
             or held.value.get_secret_value() != new.secrets.get_secret_value()

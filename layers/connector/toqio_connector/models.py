@@ -33,7 +33,7 @@ MAX_CURRENCIES = 200
 
 def _check_currency(code: str) -> str:
     upper = code.upper()
-    if not is_currency(upper):
+    if not code.isascii() or not is_currency(upper):  # "ıdr".upper() == "IDR"
         raise PydanticCustomError("invalid_currency", "not an ISO 4217 currency code")
     return upper
 

@@ -16,7 +16,7 @@ import json
 import os
 import re
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -61,27 +61,21 @@ class Registry:
     def required(self) -> tuple[str, ...]:
         return tuple(self.schema.get("required", ()))
 
+    @cached_property
     def _validator(self) -> Any:
-        return _compiled_validator(json.dumps(self.schema, sort_keys=True))
+        from jsonschema import Draft202012Validator
+
+        return Draft202012Validator(self.schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
 
     def errors(self, custom: dict[str, Any]) -> list[dict[str, str]]:
         """Field errors of the declared custom parameters (unknown ones are not passed in)."""
         if not self.properties and not self.required:
             return []
         problems: list[dict[str, str]] = []
-        for error in self._validator().iter_errors(custom):
+        for error in self._validator.iter_errors(custom):
             problems.extend(_translate(error))
         unique = {(p["field"], p["code"], p["message"]): p for p in problems}
         return sorted(unique.values(), key=lambda p: (p["field"], p["code"]))
-
-
-@cache
-def _compiled_validator(schema_json: str) -> Any:
-    from jsonschema import Draft202012Validator
-
-    return Draft202012Validator(
-        json.loads(schema_json), format_checker=Draft202012Validator.FORMAT_CHECKER
-    )
 
 
 def _translate(error: Any) -> list[dict[str, str]]:
@@ -187,7 +181,7 @@ def parse_registry(schema: Any, source: str, common: frozenset[str]) -> Registry
     if schema.get("type", "object") != "object":
         raise _fail(source, 'its "type" must be "object"')
     properties = schema.get("properties", {})
-    clashes = sorted(set(properties) & common)
+    clashes = sorted(set(properties) & (common | {"createdAt"}))
     if clashes:
         raise _fail(source, f"redeclares common parameter(s) {', '.join(clashes)}")
     missing = sorted(set(schema.get("required", ())) - set(properties))
@@ -196,8 +190,15 @@ def parse_registry(schema: Any, source: str, common: frozenset[str]) -> Registry
     for name, spec in properties.items():
         if not isinstance(spec, dict):
             raise _fail(source, f"parameter {name} must be declared with a schema object")
-        if any(_declares_write_only(v) for k, v in spec.items() if k != "writeOnly"):
-            raise _fail(source, f"parameter {name}: writeOnly is supported on parameters only")
+    elsewhere = {
+        **schema,
+        "properties": {
+            name: {k: v for k, v in spec.items() if k != "writeOnly"}
+            for name, spec in properties.items()
+        },
+    }
+    if _declares_write_only(elsewhere):  # e.g. nested, or in $defs behind a $ref
+        raise _fail(source, "writeOnly is supported directly on parameters only")
     return Registry(source=source, schema=schema, properties=dict(properties))
 
 

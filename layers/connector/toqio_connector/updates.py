@@ -27,7 +27,7 @@ from toqio_connector.adapters.secrets import SecretStore, SecretVersion
 from toqio_connector.customer import StoredCustomer
 from toqio_connector.customers import heal_current_version
 from toqio_connector.envelope import utc_now_iso
-from toqio_connector.errors import BadRequest, CustomerNotFound
+from toqio_connector.errors import BadRequest, CustomerNotFound, ServiceUnavailable
 from toqio_connector.models import CustomerRequest, SecretDocument
 from toqio_connector.registry import Registry
 from toqio_connector.validation import validate_create
@@ -77,6 +77,15 @@ def _remove(target: dict[str, Any], path: str) -> None:
         target.pop(head, None)
 
 
+def _paths(values: dict[str, Any]) -> list[str]:
+    """The secret document's fields as dotted paths (``paymentProvider.key``)."""
+    return [
+        f"{key}.{sub}" if isinstance(value, dict) else key
+        for key, value in values.items()
+        for sub in (value if isinstance(value, dict) else [None])
+    ]
+
+
 def _with_secrets(data: dict[str, Any], values: dict[str, Any]) -> dict[str, Any]:
     """The stored (masked) data with the secret values put back where they belong."""
     merged = copy.deepcopy(data)
@@ -98,17 +107,21 @@ class CustomerUpdater:
     def secret_fields(self) -> tuple[str, ...]:
         return (*COMMON_SECRETS, *sorted(self.registry.secret_names))
 
-    def check(self, change: Change) -> None:
-        """ChangeRefused unless every name in ``change`` may be changed this way."""
+    def check(self, change: Change, stored_names: frozenset[str] = frozenset()) -> None:
+        """ChangeRefused unless every name in ``change`` may be changed this way.
+
+        ``stored_names`` are those the customer holds: one the registry no longer declares
+        may still be unset, so that customers holding it can be brought back in line.
+        """
         public = set(self.registry.properties) - self.registry.secret_names
+        secret_fields = self.secret_fields
         problems = [f"{n} is not a custom parameter" for n in change.values if n not in public]
-        problems += [
-            f"{n} is not a secret field" for n in change.secrets if n not in self.secret_fields
-        ]
+        problems += [f"{n} is not a secret field" for n in change.secrets if n not in secret_fields]
         problems += [
             f"{n} can be neither set nor unset here"
             for n in change.unset
-            if n not in public and n not in self.secret_fields or n in REQUIRED_COMMON
+            if n in REQUIRED_COMMON
+            or (n not in public and n not in secret_fields and n not in stored_names)
         ]
         overlap = set(change.unset) & (set(change.values) | set(change.secrets))
         problems += [f"{n} is both set and unset" for n in sorted(overlap)]
@@ -120,7 +133,8 @@ class CustomerUpdater:
         if stored is None:
             raise CustomerNotFound()
         held = self.secrets.get(stored.secretArn, stored.secretVersionId)
-        heal_current_version(self.secrets, stored, held)  # if a change died half-way
+        if not held.is_current:  # an earlier change died half-way
+            heal_current_version(self.table, self.secrets, stored)
         return stored, held
 
     def show(self, customer_id: str) -> StoredCustomer:
@@ -134,11 +148,22 @@ class CustomerUpdater:
     ) -> UpdateResult:
         """Apply ``change``; StaleWrite if the customer is not at ``expected_version``
         (when given) or changes while this runs; BadRequest lists validation problems."""
-        self.check(change)
         stored, held = self._load(customer_id)
+        secret_values = held.value.get_secret_value()
+        self.check(change, frozenset(stored.data) | frozenset(_paths(secret_values)))
         if expected_version is not None and stored.version != expected_version:
             raise StaleWrite(customer_id)
-        payload = _with_secrets(stored.data, held.value.get_secret_value())
+        no_longer_secret = sorted(
+            name
+            for name in _paths(secret_values)
+            if name not in self.secret_fields and name not in change.unset
+        )
+        if no_longer_secret:  # never copy a stored secret value into the clear
+            raise ChangeRefused(
+                f"the stored secret value(s) {', '.join(no_longer_secret)} are no longer "
+                "declared secret: unset them first (--unset NAME)"
+            )
+        payload = _with_secrets(stored.data, secret_values)
         for name in change.unset:
             _remove(payload, name)
         payload.update(change.values)
@@ -215,6 +240,9 @@ class CustomerUpdater:
                 self.update(customer_id, Change(values={name: value}), stored.version)
             except StaleWrite:
                 continue  # changed meanwhile: look again
+            except ServiceUnavailable:
+                report.failed[customer_id] = "AWS throttling or unavailable: run again to finish"
+                return "failed"
             except BadRequest as exc:
                 report.failed[customer_id] = "; ".join(
                     f"{e['field']} {e['code']}" for e in exc.data or []

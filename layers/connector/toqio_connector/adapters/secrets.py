@@ -20,6 +20,10 @@ class SecretExists(Exception):
     """CreateSecret found a secret of that name already."""
 
 
+class SecretNotFound(Exception):
+    """No such secret (or version), or not readable yet."""
+
+
 @dataclass(frozen=True)
 class SecretVersion:
     arn: str
@@ -34,7 +38,11 @@ class SecretVersion:
 
 
 def _dump(document: SecretDocument) -> str:
-    return json.dumps(document.get_secret_value(), separators=(",", ":"), sort_keys=True)
+    # Not ASCII-escaped: the document is never longer than the request that carried it,
+    # so it stays within Secrets Manager's 64 KiB.
+    return json.dumps(
+        document.get_secret_value(), separators=(",", ":"), sort_keys=True, ensure_ascii=False
+    )
 
 
 class SecretStore:
@@ -85,8 +93,13 @@ class SecretStore:
             kwargs["VersionId"] = version_id
         else:
             kwargs["VersionStage"] = CURRENT
-        with aws_errors():
-            response = self._client.get_secret_value(**kwargs)
+        try:
+            with aws_errors():
+                response = self._client.get_secret_value(**kwargs)
+        except ClientError as exc:
+            if error_code(exc) == "ResourceNotFoundException":
+                raise SecretNotFound(secret_id) from None
+            raise
         return SecretVersion(
             arn=response["ARN"],
             version_id=response["VersionId"],
@@ -95,21 +108,32 @@ class SecretStore:
             value=SecretDocument(json.loads(response["SecretString"])),
         )
 
-    def make_current(self, arn: str, version_id: str) -> None:
-        """Point AWSCURRENT at ``version_id`` (no-op if it already is)."""
+    def current_version(self, arn: str) -> str | None:
+        """The version id AWSCURRENT is on."""
         with aws_errors():
             described = self._client.describe_secret(SecretId=arn)
-            current = next(
-                (
-                    vid
-                    for vid, stages in described.get("VersionIdsToStages", {}).items()
-                    if CURRENT in stages
-                ),
-                None,
-            )
-            if current == version_id:
-                return
-            kwargs: dict[str, Any] = {"MoveToVersionId": version_id}
-            if current:
-                kwargs["RemoveFromVersionId"] = current
-            self._client.update_secret_version_stage(SecretId=arn, VersionStage=CURRENT, **kwargs)
+        stages = described.get("VersionIdsToStages", {})
+        return next((vid for vid, labels in stages.items() if CURRENT in labels), None)
+
+    def move_current(self, arn: str, from_version: str | None, to_version: str) -> bool:
+        """Move AWSCURRENT from ``from_version`` to ``to_version``, only if it is still on
+        ``from_version`` (compare and swap); False if someone moved it meanwhile."""
+        kwargs: dict[str, Any] = {"MoveToVersionId": to_version}
+        if from_version:
+            kwargs["RemoveFromVersionId"] = from_version
+        try:
+            with aws_errors():
+                self._client.update_secret_version_stage(
+                    SecretId=arn, VersionStage=CURRENT, **kwargs
+                )
+        except ClientError as exc:
+            if error_code(exc) == "InvalidParameterException":  # not on from_version any more
+                return False
+            raise
+        return True
+
+    def make_current(self, arn: str, version_id: str) -> None:
+        """Point AWSCURRENT at ``version_id`` (no-op if it already is)."""
+        current = self.current_version(arn)
+        if current != version_id:
+            self.move_current(arn, current, version_id)
