@@ -150,13 +150,50 @@ def test_unset_removes_a_parameter_and_a_secret(env, monkeypatch):
         (["set", "nobody", "riskTier=LOW"], cli.EXIT_INVALID),
     ],
 )
-def test_refused_changes_change_nothing(env, argv, rc):
+def test_refused_changes_change_nothing(env, argv, rc, capsys):
     _, api = env
     call(api, "POST", "/customers", body("a1"), customer_id="a1")
     before, secrets_before = item("a1"), versions("a1")
     assert run(*argv) == rc
     assert item("a1") == before
     assert versions("a1") == secrets_before
+    assert "x=x" not in capsys.readouterr().err  # a refused value is never echoed
+
+
+def test_a_change_that_died_before_promoting_its_secret_is_healed(env, monkeypatch):
+    _, api = env
+    call(api, "POST", "/customers", body("a1"), customer_id="a1")
+    updater = CustomerUpdater(CustomerTable(TABLE), SecretStore(""), load_registry())
+
+    def dies(*_args, **_kwargs):
+        raise KeyboardInterrupt  # the process ends between the item and the promotion
+
+    monkeypatch.setattr(updater.secrets, "make_current", dies)
+    with pytest.raises(KeyboardInterrupt):
+        updater.update("a1", Change(secrets={"webhookSigningSecret": "healed-secret-00000"}))
+    assert current_secret("a1")["webhookSigningSecret"] == "webhook-secret-a1-0000"  # stale
+    assert run("set", "a1", "riskTier=LOW") == 0  # the next change heals first
+    assert current_secret("a1")["webhookSigningSecret"] == "healed-secret-00000"
+    current = [v for v, stages in versions("a1").items() if "AWSCURRENT" in stages]
+    assert current == [item("a1")["secretVersionId"]["S"]]
+
+
+def test_a_value_no_longer_declared_secret_is_never_copied_into_the_clear(
+    env, monkeypatch, tmp_path, capsys
+):
+    _, api = env
+    call(api, "POST", "/customers", body("a1"), customer_id="a1")
+    registry = json.loads(EXAMPLE_REGISTRY.read_text())
+    del registry["properties"]["webhookSigningSecret"]["writeOnly"]  # now public
+    changed = tmp_path / "registry.json"
+    changed.write_text(json.dumps(registry))
+    before = item("a1")
+    assert run("--registry", str(changed), "set", "a1", "riskTier=LOW") == cli.EXIT_USAGE
+    assert item("a1") == before
+    assert "webhook-secret-a1-0000" not in capsys.readouterr().err
+    assert run("--registry", str(changed), "set", "a1", "--unset", "webhookSigningSecret") == 0
+    assert "webhookSigningSecret" not in json.loads(item("a1")["data"]["S"])
+    assert "webhookSigningSecret" not in current_secret("a1")
 
 
 def test_a_stale_expected_version_is_refused(env, capsys):
