@@ -142,6 +142,18 @@ def test_token_signed_by_any_configured_key_passes(authorizer, rsa_keys):
     assert_refused(handler, signed(rsa_keys[2]))
 
 
+def test_keys_of_several_types_rotate_without_errors(authorizer, rsa_keys):
+    """An EC key beside the RSA one (say, mid-rotation): RS256 tokens still verify, and
+    tokens signed by neither are a clean refusal, never a crash (500)."""
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    ec_key = ec.generate_private_key(ec.SECP256R1())
+    both = public_pem(ec_key) + public_pem(rsa_keys[0])
+    handler = authorizer(both, "RS256,ES256")
+    assert_allowed(call(handler, signed(rsa_keys[0])))
+    assert_refused(handler, signed(rsa_keys[2]))
+
+
 def test_configured_keys_may_use_literal_backslash_n_escapes(authorizer, rsa_keys):
     both = (public_pem(rsa_keys[0]) + public_pem(rsa_keys[1])).replace("\n", "\\n")
     assert "\n" not in both

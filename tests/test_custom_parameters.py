@@ -134,3 +134,15 @@ def test_runner_refuses_to_start_with_a_broken_registry(tmp_path):
     assert result.returncode != 0
     assert str(broken) in result.stderr + result.stdout
     assert "is not valid JSON" in result.stderr + result.stdout
+
+
+def test_a_replay_differing_only_in_json_type_is_a_conflict(stack, monkeypatch, tmp_path):
+    """``true`` is not ``1`` (nor ``1.0`` ``1``): Python's == must not make it a replay."""
+    registry = tmp_path / "any.json"
+    registry.write_text('{"properties": {"flag": {}}}')
+    monkeypatch.setenv("CUSTOM_PARAMETERS_FILE", str(registry))
+    api = load_handler("customers_api", API_ENV, monkeypatch)
+    base = {"id": "c1", "apiKey": "k"}
+    assert call(api, "POST", "/customers", {**base, "flag": True})[0] == 200
+    assert call(api, "POST", "/customers", {**base, "flag": 1})[0] == 409
+    assert call(api, "POST", "/customers", {**base, "flag": True})[0] == 200

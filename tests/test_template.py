@@ -117,6 +117,7 @@ def test_gateway_responses_cover_the_gateways_own_errors():
         "UNSUPPORTED_MEDIA_TYPE": (415, "UNSUPPORTED_MEDIA_TYPE"),
         "THROTTLED": (503, "SERVICE_UNAVAILABLE"),
         "INTEGRATION_TIMEOUT": (503, "SERVICE_UNAVAILABLE"),
+        "INTEGRATION_FAILURE": (503, "SERVICE_UNAVAILABLE"),
         "DEFAULT_4XX": (400, "BAD_REQUEST"),
         "DEFAULT_5XX": (500, "INTERNAL_ERROR"),
     }

@@ -302,7 +302,8 @@ def test_any_casing_of_current_codes_normalises(case):
 
 
 @pytest.mark.parametrize(
-    "code", ["XXXX", "gold", "EU", "E", "", "EURO", "ABC", "DEM", "FRF", "€", " EUR", "EUR "]
+    "code",
+    ["XXXX", "gold", "EU", "E", "", "EURO", "ABC", "DEM", "FRF", "€", " EUR", "EUR ", "ıdr", "ſek"],
 )
 def test_invalid_currency_code(code):
     found = problems(minimal(availableCurrencies=["EUR", "gbp", code]))

@@ -114,7 +114,7 @@ class StreamRelay(threading.Thread):
             self._retries[shard_id] = 0
             return
         self._retries[shard_id] += 1
-        if self._retries[shard_id] > self.max_retries:
+        if 0 <= self.max_retries < self._retries[shard_id]:  # -1: until it ages out
             self._give_up(shard_id, buffer[: len(batch) - done])
             del buffer[: len(batch) - done]
             self._retries[shard_id] = 0

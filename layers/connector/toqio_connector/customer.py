@@ -56,6 +56,11 @@ class StoredCustomer:
         )
 
 
+def same_json(left: Any, right: Any) -> bool:
+    """Equal as JSON: ``true`` is not ``1``, nor ``1.0`` ``1`` (Python's ``==`` says they are)."""
+    return json.dumps(left, sort_keys=True) == json.dumps(right, sort_keys=True)
+
+
 def plain_numbers(value: Any) -> Any:
     """DynamoDB's ``Decimal`` numbers back to ``int``/``float``, recursively."""
     if isinstance(value, Decimal):

@@ -31,7 +31,7 @@ from uuid import uuid4
 
 from toqio_connector.adapters.dynamodb import CustomerExists, CustomerTable
 from toqio_connector.adapters.secrets import SecretExists, SecretNotFound, SecretStore
-from toqio_connector.customer import StoredCustomer
+from toqio_connector.customer import StoredCustomer, same_json
 from toqio_connector.envelope import utc_now_iso
 from toqio_connector.errors import (
     CustomerAlreadyExists,
@@ -145,7 +145,7 @@ class CustomerService:
             current = self.secrets.get(name)
         except SecretNotFound:  # just created, not yet readable: retry shortly
             raise ServiceUnavailable() from None
-        if current.value.get_secret_value() == new.secrets.get_secret_value():
+        if same_json(current.value.get_secret_value(), new.secrets.get_secret_value()):
             return self._store(new, current.arn, current.version_id)
         if seconds_since(current.created) < IN_FLIGHT_SECONDS:
             raise ServiceUnavailable()
@@ -159,9 +159,8 @@ class CustomerService:
         held = self.secrets.get(stored.secretArn, stored.secretVersionId)
         if not held.is_current:
             heal_current_version(self.table, self.secrets, stored)
-        if (
-            stored.data != new.data
-            or held.value.get_secret_value() != new.secrets.get_secret_value()
+        if not same_json(stored.data, new.data) or not same_json(
+            held.value.get_secret_value(), new.secrets.get_secret_value()
         ):
             raise CustomerAlreadyExists()
         return CreateResult(stored, created=False)

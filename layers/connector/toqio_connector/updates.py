@@ -24,7 +24,7 @@ from uuid import uuid4
 
 from toqio_connector.adapters.dynamodb import CustomerTable, StaleWrite
 from toqio_connector.adapters.secrets import SecretStore, SecretVersion
-from toqio_connector.customer import StoredCustomer
+from toqio_connector.customer import StoredCustomer, same_json
 from toqio_connector.customers import heal_current_version
 from toqio_connector.envelope import utc_now_iso
 from toqio_connector.errors import BadRequest, CustomerNotFound, ServiceUnavailable
@@ -170,8 +170,8 @@ class CustomerUpdater:
         for path, value in change.secrets.items():
             _assign(payload, path, value)
         new = validate_create(payload, self.registry)
-        same_secrets = new.secrets.get_secret_value() == held.value.get_secret_value()
-        if new.data == stored.data and same_secrets:
+        same_secrets = same_json(new.secrets.get_secret_value(), held.value.get_secret_value())
+        if same_secrets and same_json(new.data, stored.data):
             return UpdateResult(stored, changed=False)
         version_id = stored.secretVersionId
         if not same_secrets:
