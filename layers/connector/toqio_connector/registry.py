@@ -20,6 +20,8 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from toqio_connector.validation import COMMON_PARAMETERS, field_path
+
 DEFAULT_FILE = Path(__file__).parent / "registry" / "custom_parameters.json"
 DRAFT_2020_12 = "https://json-schema.org/draft/2020-12/schema"
 
@@ -38,13 +40,6 @@ _BOUNDS = {
 
 class RegistryError(RuntimeError):
     """The registry file cannot be used; the message names the file and the problem."""
-
-
-def _path(parts: Any) -> str:
-    text = ""
-    for part in parts:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
-    return text
 
 
 @dataclass(frozen=True)
@@ -84,7 +79,7 @@ def _translate(error: Any) -> list[dict[str, str]]:
     if keyword == "required":
         instance = error.instance if isinstance(error.instance, dict) else {}
         return [
-            {"field": _path([*where, name]), "code": "REQUIRED", "message": "is required"}
+            {"field": field_path([*where, name]), "code": "REQUIRED", "message": "is required"}
             for name in expected
             if name not in instance
         ]
@@ -100,13 +95,13 @@ def _translate(error: Any) -> list[dict[str, str]]:
         ]
         return [
             {
-                "field": _path([*where, key]),
+                "field": field_path([*where, key]),
                 "code": "UNKNOWN_PARAMETER",
                 "message": "is not a known parameter",
             }
             for key in extra
-        ] or [{"field": _path(where), "code": "INVALID_VALUE", "message": "is not valid"}]
-    field_name = _path(where)
+        ] or [{"field": field_path(where), "code": "INVALID_VALUE", "message": "is not valid"}]
+    field_name = field_path(where)
     if keyword == "type":
         kinds = expected if isinstance(expected, list) else [expected]
         return [
@@ -176,7 +171,7 @@ def parse_registry(schema: Any, source: str, common: frozenset[str]) -> Registry
         try:
             Draft202012Validator.check_schema(schema)
         except SchemaError as exc:
-            where = _path(exc.absolute_path) or "the top level"
+            where = field_path(exc.absolute_path) or "the top level"
             raise _fail(source, f"not a valid JSON Schema at {where}: {exc.message}") from None
     if schema.get("type", "object") != "object":
         raise _fail(source, 'its "type" must be "object"')
@@ -204,8 +199,6 @@ def parse_registry(schema: Any, source: str, common: frozenset[str]) -> Registry
 
 def load_registry(path: str | os.PathLike[str] | None = None) -> Registry:
     """The registry in use (``CUSTOM_PARAMETERS_FILE``, else the shipped default)."""
-    from toqio_connector.validation import COMMON_PARAMETERS
-
     chosen = Path(path or os.environ.get("CUSTOM_PARAMETERS_FILE") or DEFAULT_FILE)
     source = str(chosen)
     try:

@@ -17,7 +17,6 @@ from typing import Any
 import botocore.session
 from botocore.config import Config
 from botocore.exceptions import (
-    BotoCoreError,
     ClientError,
     ReadTimeoutError,
 )
@@ -94,8 +93,6 @@ def aws_errors() -> Iterator[None]:
         raise
     except (BotoConnectionError, ReadTimeoutError) as exc:
         raise ServiceUnavailable(cause=type(exc).__name__) from None
-    except BotoCoreError:
-        raise
 
 
 def setting(name: str, default: str | None = None) -> str:
