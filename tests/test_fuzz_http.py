@@ -33,7 +33,6 @@ import hmac
 import json
 import re
 import threading
-import time
 import zlib
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -161,17 +160,7 @@ def _b64(data: bytes) -> str:
 
 
 def _claims(customer_id: str, **changes: Any) -> dict[str, Any]:
-    now = int(time.time())
-    claims = {
-        "iss": "Toqio",
-        "sub": "Toqio-integration-hub Authorization",
-        "customerID": customer_id,
-        "iat": now,
-        "nbf": now,
-        "exp": now + 3600,
-    }
-    claims.update(changes)
-    return claims
+    return {**devkeys.claims(customer_id), **changes}
 
 
 def _unsigned(header: dict[str, Any], claims: dict[str, Any]) -> str:

@@ -291,15 +291,7 @@ def _forged(header: dict, claims: dict, sign) -> str:
 
 
 def _claims(**changes) -> dict:
-    now = int(time.time())
-    claims = {
-        "iss": "Toqio",
-        "sub": "Toqio-integration-hub Authorization",
-        "customerID": "atk",
-        "iat": now,
-        "exp": now + 600,
-    }
-    claims.update(changes)
+    claims = {**devkeys.claims("atk", lifetime_seconds=600), **changes}
     return {k: v for k, v in claims.items() if v is not None}
 
 

@@ -44,9 +44,10 @@ def public_key_pem(path: Path = KEY_FILE) -> str:
     )
 
 
-def token(customer_id: str, lifetime_seconds: int = 3600, path: Path = KEY_FILE) -> str:
+def claims(customer_id: str, lifetime_seconds: int = 3600) -> dict[str, object]:
+    """The claims of a token as Toqio's Integration Hub issues it."""
     now = int(time.time())
-    claims = {
+    return {
         "iss": "Toqio",
         "sub": "Toqio-integration-hub Authorization",
         "customerID": customer_id,
@@ -54,7 +55,12 @@ def token(customer_id: str, lifetime_seconds: int = 3600, path: Path = KEY_FILE)
         "nbf": now,
         "exp": now + lifetime_seconds,
     }
-    return jwt.encode(claims, private_key_pem(path), algorithm="RS256")
+
+
+def token(customer_id: str, lifetime_seconds: int = 3600, path: Path = KEY_FILE) -> str:
+    return jwt.encode(
+        claims(customer_id, lifetime_seconds), private_key_pem(path), algorithm="RS256"
+    )
 
 
 def main() -> None:

@@ -16,6 +16,7 @@ from typing import Any
 
 from toqio_connector.models import MASK, CustomerRequest
 from toqio_connector.registry import DEFAULT_FILE, Registry, load_registry
+from toqio_connector.validation import FIELD_ERROR_CODES
 from toqio_local.template import ROOT
 
 DOCS = ROOT / "docs"
@@ -98,14 +99,7 @@ def document(registry: Registry) -> dict[str, Any]:
                 "field": {"type": "string"},
                 "code": {
                     "type": "string",
-                    "enum": [
-                        "REQUIRED",
-                        "INVALID_TYPE",
-                        "INVALID_VALUE",
-                        "INVALID_CURRENCY",
-                        "TOO_LONG",
-                        "UNKNOWN_PARAMETER",
-                    ],
+                    "enum": list(FIELD_ERROR_CODES),
                 },
                 "message": {"type": "string"},
             },

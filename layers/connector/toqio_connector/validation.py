@@ -20,6 +20,14 @@ if TYPE_CHECKING:
     from toqio_connector.registry import Registry
 
 COMMON_PARAMETERS = frozenset(CustomerRequest.model_fields)
+FIELD_ERROR_CODES = (
+    "REQUIRED",
+    "INVALID_TYPE",
+    "INVALID_VALUE",
+    "INVALID_CURRENCY",
+    "TOO_LONG",
+    "UNKNOWN_PARAMETER",
+)
 
 # pydantic error type -> (contract code, message)
 _ERRORS: dict[str, tuple[str, str]] = {
