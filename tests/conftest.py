@@ -542,6 +542,24 @@ def full_customer(customer_id: str = "c1", **secrets: str) -> dict[str, Any]:
     }
 
 
+# What full_customer("c1") becomes: normalised, secrets masked (without createdAt).
+FULL_CUSTOMER_VIEW = {
+    "id": "c1",
+    "apiKey": MASK,
+    "providerConfigId": "config-7",
+    "provider": "RAILSR",
+    "paymentProvider": {
+        "customerId": "pp-customer-42",
+        "paymentProviderType": "RAILSR",
+        "key": MASK,
+        "loginId": MASK,
+        "hmacKey": MASK,
+    },
+    "commercialName": "ACME Payments Ltd",
+    "availableCurrencies": ["EUR", "GBP", "USD"],
+}
+
+
 def secret_values_of(body: dict[str, Any]) -> list[str]:
     provider = body.get("paymentProvider") or {}
     values = [body.get("apiKey")] + [provider.get(k) for k in ("key", "loginId", "hmacKey")]

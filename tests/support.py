@@ -30,6 +30,14 @@ AWS_ENV = {
 }
 
 
+# The environment template.yaml gives the functions, as `make run` names things.
+FUNCTION_ENV = {
+    "TABLE_NAME": "toqio-connector-CustomersTable",
+    "SECRET_NAME_PREFIX": "toqio-connector/customers/",
+    "EVENT_BUS_NAME": "toqio-connector",
+}
+
+
 class Context:
     function_name = "test"
     memory_limit_in_mb = 512

@@ -12,6 +12,7 @@ from moto import mock_aws
 
 from tests.support import (
     EXAMPLE_REGISTRY,
+    FUNCTION_ENV,
     Context,
     Subscriber,
     call,
@@ -28,11 +29,7 @@ from toqio_connector.updates import Change, CustomerUpdater
 from toqio_local import moto_fixes
 
 TABLE = "toqio-connector-CustomersTable"
-ENV = {
-    "TABLE_NAME": TABLE,
-    "SECRET_NAME_PREFIX": "toqio-connector/customers/",
-    "EVENT_BUS_NAME": "toqio-connector",
-}
+ENV = FUNCTION_ENV
 
 
 def body(customer_id: str, **extra) -> dict:

@@ -13,6 +13,7 @@ from moto import mock_aws
 
 from tests.support import (
     EXAMPLE_REGISTRY,
+    FUNCTION_ENV,
     ROOT,
     Context,
     Subscriber,
@@ -33,11 +34,7 @@ VALID = {
     "webhookSigningSecret": SECRET,
     "settlementAccount": {"iban": "GB33BUKB20201555555555", "currency": "GBP"},
 }
-API_ENV = {
-    "TABLE_NAME": "toqio-connector-CustomersTable",
-    "SECRET_NAME_PREFIX": "toqio-connector/customers/",
-    "EVENT_BUS_NAME": "toqio-connector",
-}
+API_ENV = FUNCTION_ENV
 
 
 @pytest.fixture

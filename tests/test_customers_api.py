@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError, ReadTimeoutError
 from conftest import (
+    FULL_CUSTOMER_VIEW,
     MASK,
     SECRET_PREFIX,
     Api,
@@ -29,21 +30,7 @@ from hypothesis import strategies as st
 from toqio_connector.adapters import dynamodb as dynamodb_adapter
 from toqio_connector.adapters import secrets as secrets_adapter
 
-EXPECTED_DATA = {
-    "id": "c1",
-    "apiKey": MASK,
-    "providerConfigId": "config-7",
-    "provider": "RAILSR",
-    "paymentProvider": {
-        "customerId": "pp-customer-42",
-        "paymentProviderType": "RAILSR",
-        "key": MASK,
-        "loginId": MASK,
-        "hmacKey": MASK,
-    },
-    "commercialName": "ACME Payments Ltd",
-    "availableCurrencies": ["EUR", "GBP", "USD"],
-}
+EXPECTED_DATA = FULL_CUSTOMER_VIEW
 
 
 def fragments(secret: str) -> list[str]:

@@ -10,14 +10,11 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from tests.support import call, create_stack, load_handler, set_aws_env
+from tests.support import FUNCTION_ENV, call, create_stack, load_handler, set_aws_env
 from toqio_local.functions import FunctionError
 from toqio_local.streams import StreamRelay
 
-ENV = {
-    "TABLE_NAME": "toqio-connector-CustomersTable",
-    "SECRET_NAME_PREFIX": "toqio-connector/customers/",
-}
+ENV = FUNCTION_ENV
 
 
 class FakePublisher:

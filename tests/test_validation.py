@@ -12,7 +12,7 @@ import json
 import string
 
 import pytest
-from conftest import ERROR_CODES, MASK, full_customer, leaves
+from conftest import ERROR_CODES, FULL_CUSTOMER_VIEW, MASK, full_customer, leaves
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
@@ -50,21 +50,7 @@ def minimal(**extra) -> dict:
 def test_full_customer_is_normalised_and_masked():
     new = validate_create(full_customer("c1"))
     assert new.id == "c1"
-    assert new.data == {
-        "id": "c1",
-        "apiKey": MASK,
-        "providerConfigId": "config-7",
-        "provider": "RAILSR",
-        "paymentProvider": {
-            "customerId": "pp-customer-42",
-            "paymentProviderType": "RAILSR",
-            "key": MASK,
-            "loginId": MASK,
-            "hmacKey": MASK,
-        },
-        "commercialName": "ACME Payments Ltd",
-        "availableCurrencies": ["EUR", "GBP", "USD"],
-    }
+    assert new.data == FULL_CUSTOMER_VIEW
     held = sorted(leaves(new.secrets.get_secret_value()))
     assert held == sorted(
         ["Ak7f3aQ9-api-value", "Pk2b8cR4-key-value", "Lg5d1eT7-login-value", "Hm9e4fU2-hmac-value"]

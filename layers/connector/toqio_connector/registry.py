@@ -48,11 +48,11 @@ class Registry:
     schema: dict[str, Any]
     properties: dict[str, dict[str, Any]] = field(default_factory=dict)
 
-    @property
+    @cached_property
     def secret_names(self) -> frozenset[str]:
         return frozenset(n for n, s in self.properties.items() if s.get("writeOnly") is True)
 
-    @property
+    @cached_property
     def required(self) -> tuple[str, ...]:
         return tuple(self.schema.get("required", ()))
 

@@ -153,10 +153,11 @@ class CustomerUpdater:
         self.check(change, frozenset(stored.data) | frozenset(_paths(secret_values)))
         if expected_version is not None and stored.version != expected_version:
             raise StaleWrite(customer_id)
+        secret_fields = self.secret_fields
         no_longer_secret = sorted(
             name
             for name in _paths(secret_values)
-            if name not in self.secret_fields and name not in change.unset
+            if name not in secret_fields and name not in change.unset
         )
         if no_longer_secret:  # never copy a stored secret value into the clear
             raise ChangeRefused(
