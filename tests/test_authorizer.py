@@ -88,9 +88,20 @@ def assert_refused(handler, token: str | None, **kwargs) -> None:
     assert str(caught.value) == "Unauthorized"
 
 
-def assert_allowed(result: dict, customer_id: str = "c1") -> None:
+def assert_allowed(result: dict, customer_id: str = "c1", expires_at: object = ...) -> None:
+    """``expires_at``: the ``exp`` the context must carry (a string, or None for none);
+    by default, whatever it is, as long as it is a string of digits."""
     assert result["principalId"] == customer_id
-    assert result["context"] == {"customerID": customer_id}
+    context = dict(result["context"])
+    assert context.pop("customerID") == customer_id
+    exp = context.pop("exp", None)
+    assert context == {}, context
+    if expires_at is ...:
+        assert isinstance(exp, str) and exp.isdigit(), exp
+    else:
+        assert exp == expires_at
+    # API Gateway takes only strings, numbers and booleans as context values.
+    assert all(isinstance(value, str) for value in result["context"].values())
     document = result["policyDocument"]
     assert document["Version"] == "2012-10-17"
     (statement,) = document["Statement"]
@@ -117,7 +128,21 @@ def test_valid_rs256_token_is_allowed_with_its_customer_id(authorizer, rsa_keys)
 
 
 def test_token_without_exp_and_nbf_is_allowed(authorizer, rsa_keys):
-    assert_allowed(call(authorizer(), signed(rsa_keys[0], exp=..., nbf=..., iat=...)))
+    result = call(authorizer(), signed(rsa_keys[0], exp=..., nbf=..., iat=...))
+    assert_allowed(result, expires_at=None)
+
+
+@pytest.mark.parametrize("exp", [4102444800, 4102444800.75, 4.1024448e9])
+def test_the_context_carries_the_tokens_expiry(authorizer, rsa_keys, exp):
+    """So that the customers API can refuse a cached verdict that outlived its token
+    (API Gateway hands context values over as strings: it gets one)."""
+    assert_allowed(call(authorizer(), signed(rsa_keys[0], exp=exp)), expires_at=str(int(exp)))
+
+
+def test_date_claims_may_be_json_numbers_of_any_kind(authorizer, rsa_keys):
+    now = time.time()
+    token = signed(rsa_keys[0], iat=now - 1.5, nbf=now - 0.25, exp=now + 600.5)
+    assert_allowed(call(authorizer(), token), expires_at=str(int(now + 600.5)))
 
 
 def test_pkcs1_public_key_is_accepted(authorizer, rsa_keys):
@@ -288,3 +313,63 @@ def test_non_string_customer_id_is_refused(authorizer, rsa_keys, value):
 def test_customer_id_claim_name_is_case_sensitive(authorizer, rsa_keys):
     token = signed(rsa_keys[0], customerID=..., customerId="c1", customerid="c1")
     assert_refused(authorizer(), token)
+
+
+def _far(seconds: int = 3600) -> int:
+    return int(time.time()) + seconds
+
+
+@pytest.mark.parametrize("claim", ["exp", "nbf", "iat"])
+@pytest.mark.parametrize(
+    "value",
+    [
+        lambda: str(_far()),  # PyJWT would take a string of digits for a date
+        lambda: str(int(time.time()) - 10),
+        lambda: f"{_far()}.5",
+        lambda: " " + str(_far()),
+        lambda: "soon",
+        lambda: "",
+        lambda: True,
+        lambda: False,
+        lambda: None,
+        lambda: [_far()],
+        lambda: {"at": _far()},
+    ],
+    ids=[
+        "digits",
+        "past digits",
+        "decimal string",
+        "padded digits",
+        "word",
+        "empty",
+        "true",
+        "false",
+        "null",
+        "array",
+        "object",
+    ],
+)
+def test_date_claims_that_are_not_json_numbers_are_refused(authorizer, rsa_keys, claim, value):
+    """Contract 1: ``exp``, ``nbf`` and ``iat`` are JSON numbers when present."""
+    assert_refused(authorizer(), signed(rsa_keys[0], **{claim: value()}))
+
+
+@pytest.mark.parametrize("claim", ["exp", "nbf", "iat"])
+@pytest.mark.parametrize("literal", ["NaN", "Infinity", "-Infinity", "1e400"])
+def test_date_claims_that_are_not_finite_are_refused(authorizer, rsa_keys, claim, literal):
+    """Python's JSON reader takes these; JSON has no such numbers."""
+    payload = json.dumps({**claims(), claim: 0}).replace(f'"{claim}": 0', f'"{claim}": {literal}')
+    signing_input = f"{segment({'alg': 'RS256', 'typ': 'JWT'})}.{b64url(payload.encode())}"
+    signature = rsa_keys[0].sign(signing_input.encode(), padding.PKCS1v15(), hashes.SHA256())
+    assert_refused(authorizer(), f"{signing_input}.{b64url(signature)}")
+
+
+def test_refusals_log_the_reason_never_the_token(authorizer, rsa_keys, caplog):
+    handler = authorizer()
+    token = signed(rsa_keys[0], exp=str(_far()))
+    with caplog.at_level("DEBUG"):
+        assert_refused(handler, token)
+    text = "\n".join(record.getMessage() for record in caplog.records)
+    assert "exp is not a number" in text
+    for part in token.split("."):
+        assert part not in text

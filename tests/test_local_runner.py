@@ -23,6 +23,7 @@ import jwt
 import pytest
 
 from tests.runner import RunningConnector
+from toqio_connector.auth import LEEWAY_SECONDS
 from toqio_local import devkeys
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -318,6 +319,20 @@ def _attacks() -> dict[str, tuple[str, int]]:
         "wrong iss": (jwt.encode(_claims(iss="Evil"), dev_key, algorithm="RS256"), 401),
         "wrong sub": (jwt.encode(_claims(sub="someone"), dev_key, algorithm="RS256"), 401),
         "no customerID": (jwt.encode(_claims(customerID=None), dev_key, algorithm="RS256"), 401),
+        # Date claims must be JSON numbers: PyJWT alone would read these strings as dates.
+        "exp as a string of digits": (
+            jwt.encode(_claims(exp=str(now + 600)), dev_key, algorithm="RS256"),
+            401,
+        ),
+        "nbf as a string of digits": (
+            jwt.encode(_claims(nbf=str(now - 60)), dev_key, algorithm="RS256"),
+            401,
+        ),
+        "iat as a string of digits": (
+            jwt.encode(_claims(iat=str(now - 60)), dev_key, algorithm="RS256"),
+            401,
+        ),
+        "nbf as a boolean": (jwt.encode(_claims(nbf=True), dev_key, algorithm="RS256"), 401),
         "valid, for another customer": (devkeys.token("someone-else"), 403),
     }
 
@@ -335,6 +350,30 @@ def test_authentication_attacks_are_refused_and_touch_nothing(local):
             assert_envelope(status, headers, reply)
     assert "Item" not in dynamodb.get_item(TableName=table, Key={"id": {"S": "atk"}})
     assert not [s for s in secrets.list_secrets()["SecretList"] if "/atk/" in s["Name"]]
+
+
+def test_a_cached_verdict_never_outlives_its_token(local):
+    """The gateway caches the authorizer's verdict (AuthorizerCacheSeconds, 300 s); a
+    token accepted within its exp leeway is refused once the leeway has run out, cached
+    verdict or not, and nothing is read or written for it."""
+    dynamodb, secrets = local.client("dynamodb"), local.client("secretsmanager")
+    table = dynamodb.list_tables()["TableNames"][0]
+    exp = int(time.time()) - LEEWAY_SECONDS + 2  # expired 58 s ago: within the leeway
+    token = jwt.encode(
+        _claims(customerID="cached-1", exp=exp), devkeys.private_key_pem(), algorithm="RS256"
+    )
+    status, _, body = local.call("GET", "/customers/cached-1", token=token)
+    assert (status, body["code"]) == (404, "CUSTOMER_NOT_FOUND")  # accepted, and cached
+    time.sleep(max(0.0, exp + LEEWAY_SECONDS + 0.2 - time.time()))
+    for method, path, payload in (
+        ("GET", "/customers/cached-1", None),
+        ("POST", "/customers", customer("cached-1")),
+    ):
+        status, headers, body = local.call(method, path, payload, token)
+        assert (status, body["code"]) == (401, "UNAUTHORIZED"), (method, body)
+        assert_envelope(status, headers, body)
+    assert "Item" not in dynamodb.get_item(TableName=table, Key={"id": {"S": "cached-1"}})
+    assert not [s for s in secrets.list_secrets()["SecretList"] if "/cached-1/" in s["Name"]]
 
 
 def test_make_token_prints_a_working_token_last(local):

@@ -2,8 +2,10 @@
 
 Allowed callers get a policy for the whole API (the result is cached per token) and
 their verified ``customerID`` in the context; the customers API checks that it matches
-the customer addressed. Anything else raises ``Unauthorized``, which API Gateway turns
-into 401.
+the customer addressed. The context also carries the token's ``exp``: API Gateway keeps
+serving a cached verdict for ``AuthorizerCacheSeconds`` whatever the token says, so the
+customers API refuses, on every request, a verdict that outlived its token. Anything
+else raises ``Unauthorized``, which API Gateway turns into 401.
 
 Kept small for its cold start, paid by every first request: no boto3, no pydantic, no
 Powertools. Its log lines are standard ``logging`` records, which Lambda writes as JSON
@@ -15,7 +17,7 @@ from __future__ import annotations
 import logging
 import os
 
-from toqio_connector.auth import CUSTOMER_CLAIM, InvalidToken, TokenVerifier
+from toqio_connector.auth import CUSTOMER_CLAIM, EXPIRY_CLAIM, InvalidToken, TokenVerifier
 
 logger = logging.getLogger("toqio.authorizer")
 logger.setLevel(os.environ.get("AWS_LAMBDA_LOG_LEVEL") or os.environ.get("LOG_LEVEL") or "INFO")
@@ -31,10 +33,13 @@ def api_wide(method_arn: str) -> str:
 
 def lambda_handler(event: dict, context: object) -> dict:
     try:
-        customer_id = verifier.verify(event.get("authorizationToken"))
+        customer_id, expires_at = verifier.verify(event.get("authorizationToken"))
     except InvalidToken as exc:
         logger.info("token refused: %s", exc)  # the reason only, never the token
         raise Exception("Unauthorized") from None  # noqa: TRY002 - API Gateway's contract
+    passed_on = {CUSTOMER_CLAIM: customer_id}
+    if expires_at is not None:  # a string, as API Gateway would hand it over anyway
+        passed_on[EXPIRY_CLAIM] = str(expires_at)
     return {
         "principalId": customer_id,
         "policyDocument": {
@@ -47,5 +52,5 @@ def lambda_handler(event: dict, context: object) -> dict:
                 }
             ],
         },
-        "context": {CUSTOMER_CLAIM: customer_id},
+        "context": passed_on,
     }

@@ -16,6 +16,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 
 from toqio_connector import http
+from toqio_connector.adapters.aws import invocation_deadline
 from toqio_connector.adapters.dynamodb import CustomerTable
 from toqio_connector.adapters.secrets import SecretStore
 from toqio_connector.customers import CustomerService
@@ -43,8 +44,9 @@ _FIND_PATH = re.compile(r"^/customers/([^/]+)\Z")
 
 @app.post("/customers")
 def create_customer() -> Response:
+    caller = http.caller_id(app.current_event)  # 401 before the body is even looked at
     payload = parse_json_object(http.request_body(app.current_event))
-    result = service.create(payload, http.caller_id(app.current_event))
+    result = service.create(payload, caller)
     metrics.add_metric(
         name="CustomersCreated" if result.created else "CreateReplays",
         unit=MetricUnit.Count,
@@ -70,6 +72,7 @@ def no_route(_exc: Exception) -> Response:
     control or non-Latin characters...) lands here too: it is still a Find.
     """
     event = app.current_event
+    http.caller_id(event)  # an expired token is 401 whatever the path (and before a 405)
     find = _FIND_PATH.match(event.path)
     if find and event.http_method == "GET":
         return find_customer(find.group(1))
@@ -87,7 +90,10 @@ def on_connector_error(exc: ConnectorError) -> Response:
         metrics.add_metric(name="CreateConflicts", unit=MetricUnit.Count, value=1)
     elif isinstance(exc, ServiceUnavailable):
         logger.warning("AWS unavailable or request in flight", extra={"cause": exc.cause})
-    logger.info("request refused", extra={"status": exc.status, "code": exc.code})
+    logger.info(
+        "request refused",
+        extra={"status": exc.status, "code": exc.code, "cause": getattr(exc, "cause", "")},
+    )
     return http.error(exc, app.current_event)
 
 
@@ -104,4 +110,7 @@ def on_unexpected(exc: Exception) -> Response:
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
 @metrics.log_metrics
 def lambda_handler(event: dict, context: object) -> dict:
-    return app.resolve(event, context)
+    # AWS calls that would not end in time are cut short: 503 and Retry-After, never a
+    # Lambda timeout (see adapters/aws.py).
+    with invocation_deadline(context):
+        return app.resolve(event, context)

@@ -10,6 +10,14 @@ import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from toqio_connector.auth import (
+    CUSTOMER_CLAIM,
+    EXPIRY_CLAIM,
+    ISSUED_AT_CLAIM,
+    ISSUER,
+    NOT_BEFORE_CLAIM,
+    SUBJECT,
+)
 from toqio_local.template import ROOT
 
 KEY_FILE = ROOT / ".local" / "toqio-dev-key.pem"
@@ -48,12 +56,12 @@ def claims(customer_id: str, lifetime_seconds: int = 3600) -> dict[str, object]:
     """The claims of a token as Toqio's Integration Hub issues it."""
     now = int(time.time())
     return {
-        "iss": "Toqio",
-        "sub": "Toqio-integration-hub Authorization",
-        "customerID": customer_id,
-        "iat": now,
-        "nbf": now,
-        "exp": now + lifetime_seconds,
+        "iss": ISSUER,
+        "sub": SUBJECT,
+        CUSTOMER_CLAIM: customer_id,
+        ISSUED_AT_CLAIM: now,
+        NOT_BEFORE_CLAIM: now,
+        EXPIRY_CLAIM: now + lifetime_seconds,
     }
 
 

@@ -7,6 +7,12 @@
 * the REST API on ``API_PORT`` (3000): the template's routes, its TOKEN authorizer
   (trusting the development key in ``.local/``), and its gateway responses;
 * the table's stream fed to the publisher, so events reach the bus within a second.
+
+SIGINT (Ctrl-C) and SIGTERM stop it, within ``STOP_SECONDS``: their handler only sets a
+flag (it takes no lock, so it cannot deadlock whatever the main thread holds when the
+signal lands), the main thread polls that flag, further signals change nothing, and each
+part is stopped with a time limit (a part that hangs is abandoned, and the process exits
+all the same).
 """
 
 from __future__ import annotations
@@ -17,6 +23,8 @@ import signal
 import socket
 import sys
 import threading
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +36,8 @@ from toqio_local.template import ROOT, Stack, load
 
 REGION = "eu-west-1"
 HOST = "127.0.0.1"
+STOP_SECONDS = 10.0  # the longest a stop takes, all parts together
+POLL_SECONDS = 0.1  # how often the main thread looks at the stop flag
 
 
 def emulator_environment(aws_port: int) -> dict[str, str]:
@@ -100,24 +110,7 @@ class LocalStack:
             )
             self.stack.refs[fid] = fid
         for fid in functions:
-            module, _, handler = self.stack.function_property(fid, "Handler").rpartition(".")
-            environment = {
-                **self.stack.function_environment(fid),
-                "AWS_LAMBDA_FUNCTION_NAME": fid,
-                "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(
-                    self.stack.function_property(fid, "MemorySize", 128)
-                ),
-                "LOCAL_FUNCTION_TIMEOUT": str(self.stack.function_property(fid, "Timeout", 3)),
-            }
-            spec = FunctionSpec(
-                name=fid,
-                code_dir=ROOT / self.stack.function_property(fid, "CodeUri"),
-                module=module,
-                handler=handler,
-                environment=environment,
-                timeout=float(self.stack.function_property(fid, "Timeout", 3)),
-            )
-            pool = FunctionPool(spec, max_workers=self.max_workers)
+            pool = FunctionPool(function_spec(self.stack, fid), max_workers=self.max_workers)
             try:
                 pool.warm()
             except FunctionCrashed as exc:
@@ -148,15 +141,19 @@ class LocalStack:
                 relay.start()
                 self.relays.append(relay)
 
-    def stop(self) -> None:
-        for relay in self.relays:
-            relay.stop()
-        if self._http is not None:
-            self._http.shutdown()
-        for pool in self.pools.values():
-            pool.close()
+    def stop(self, timeout: float | None = None) -> bool:
+        """Stop every part (again: nothing more happens); False if some part did not stop
+        within ``timeout`` (``STOP_SECONDS``) and was abandoned."""
+        deadline = time.monotonic() + (STOP_SECONDS if timeout is None else timeout)
+        steps: list[Callable[[], Any]] = [relay.stop for relay in self.relays]
+        if self._http is not None:  # shutdown() waits forever if serve_forever never ran
+            steps += [self._http.shutdown, self._http.server_close]
+        steps += [pool.close for pool in self.pools.values()]
         if self._moto is not None:
-            self._moto.stop()
+            steps.append(self._moto.stop)
+        self.relays, self.pools, self._http, self._moto = [], {}, None, None
+        stopped = [_within(step, deadline) for step in steps]
+        return all(stopped)
 
     def describe(self) -> str:
         stack = self.stack
@@ -180,21 +177,79 @@ class LocalStack:
         return "\n".join(lines)
 
 
+def function_spec(stack: Stack, fid: str) -> FunctionSpec:
+    """How the template runs function ``fid``: code, handler, environment, timeout."""
+    module, _, handler = stack.function_property(fid, "Handler").rpartition(".")
+    timeout = float(stack.resolve(stack.function_property(fid, "Timeout", 3)))  # Lambda's: 3
+    environment = {
+        **stack.function_environment(fid),
+        "AWS_LAMBDA_FUNCTION_NAME": fid,
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(
+            stack.resolve(stack.function_property(fid, "MemorySize", 128))
+        ),
+        "LOCAL_FUNCTION_TIMEOUT": str(timeout),  # the worker's context counts down from it
+    }
+    return FunctionSpec(
+        name=fid,
+        code_dir=ROOT / stack.function_property(fid, "CodeUri"),
+        module=module,
+        handler=handler,
+        environment=environment,
+        timeout=timeout,
+    )
+
+
+def _within(step: Callable[[], Any], deadline: float) -> bool:
+    """Run ``step`` in a thread of its own; False if it is still running at ``deadline``
+    (it is then abandoned: the thread is a daemon)."""
+    worker = threading.Thread(target=step, name=f"stop-{step.__name__}", daemon=True)
+    worker.start()
+    worker.join(max(0.0, deadline - time.monotonic()))
+    return not worker.is_alive()
+
+
+class StopRequest:
+    """Set by SIGINT or SIGTERM.
+
+    The handler only sets an attribute. It takes no lock: a handler runs in the main
+    thread between two bytecodes, possibly while that thread holds a lock (say, inside
+    ``threading.Event.wait``), and a handler that took that same lock would wait for
+    itself forever. It prints nothing either (the same goes for stdout's lock), and a
+    second signal, during the shutdown or at any time, changes nothing.
+    """
+
+    def __init__(self) -> None:
+        self.requested = False
+
+    def __call__(self, _signum: int, _frame: Any) -> None:
+        self.requested = True
+
+    def install(self) -> None:
+        for signum in (signal.SIGINT, signal.SIGTERM):  # Ctrl-C, or a supervisor's stop
+            signal.signal(signum, self)
+
+    def wait(self) -> None:
+        while not self.requested:
+            time.sleep(POLL_SECONDS)  # the handler runs during the sleep, seen after it
+
+
 def main() -> None:
+    stop = StopRequest()
+    stop.install()  # first: a signal during the start-up stops it once it is up
     local = LocalStack(
         api_port=int(os.environ.get("API_PORT", "3000")),
         aws_port=int(os.environ.get("AWS_PORT", "5000")),
     )
-    stopped = threading.Event()
-    for signum in (signal.SIGINT, signal.SIGTERM):  # Ctrl-C, or a supervisor's stop
-        signal.signal(signum, lambda *_: stopped.set())
-    local.start()
-    print(local.describe(), flush=True)
     try:
-        stopped.wait()
+        local.start()
+        print(local.describe(), flush=True)
+        stop.wait()
     finally:
         print("stopping...", flush=True)
-        local.stop()
+        clean = local.stop()
+    if not clean:
+        print(f"some parts did not stop within {STOP_SECONDS:g} s: exiting anyway", flush=True)
+        os._exit(1)
 
 
 if __name__ == "__main__":

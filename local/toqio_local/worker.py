@@ -41,12 +41,15 @@ def main() -> None:
     handler = getattr(importlib.import_module(module_name), handler_name)
     function_name = os.environ["AWS_LAMBDA_FUNCTION_NAME"]
     memory = int(os.environ.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128"))
-    timeout = float(os.environ.get("LOCAL_FUNCTION_TIMEOUT", "10"))
+    # The template's Timeout (the runner passes it; Lambda's default otherwise): the
+    # context counts down from it, as the runner's own wait for the reply does.
+    timeout = float(os.environ.get("LOCAL_FUNCTION_TIMEOUT", "3"))
     replies.write(json.dumps({"ready": True}) + "\n")
     for line in sys.stdin:
+        context = LambdaContext(function_name, memory, timeout)  # the clock runs from here
         event = json.loads(line)
         try:
-            reply = {"result": handler(event, LambdaContext(function_name, memory, timeout))}
+            reply = {"result": handler(event, context)}
         except Exception as exc:  # noqa: BLE001 - reported like Lambda reports it
             reply = {"error": {"type": type(exc).__name__, "message": str(exc)}}
         replies.write(json.dumps(reply) + "\n")

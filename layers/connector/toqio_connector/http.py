@@ -5,12 +5,14 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import time
 from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 
 from toqio_connector import envelope
+from toqio_connector.auth import CUSTOMER_CLAIM, EXPIRY_CLAIM, outlived
 from toqio_connector.errors import (
     BadRequest,
     ConnectorError,
@@ -28,11 +30,19 @@ def request_id(event: APIGatewayProxyEvent) -> str:
 
 
 def caller_id(event: APIGatewayProxyEvent) -> str:
-    """The ``customerID`` the authorizer verified in the token."""
+    """The ``customerID`` the authorizer verified in the token; 401 without one, or if
+    the token has expired since (API Gateway may serve a cached verdict for minutes).
+
+    Called before anything is read or written.
+    """
     authorizer = (event.get("requestContext") or {}).get("authorizer") or {}
-    customer_id = authorizer.get("customerID")
+    customer_id = authorizer.get(CUSTOMER_CLAIM)
     if not isinstance(customer_id, str) or not customer_id:
         raise Unauthorized()
+    if outlived(authorizer.get(EXPIRY_CLAIM), time.time()):
+        refused = Unauthorized()
+        refused.cause = "token expired since the authorizer's (cached) verdict"  # for the logs
+        raise refused
     return customer_id
 
 

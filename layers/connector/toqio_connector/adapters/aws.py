@@ -3,14 +3,36 @@
 Clients come from one botocore session (boto3's core): importing boto3 itself would
 also import s3transfer, and a session per client would load the endpoint data twice;
 together ~80 ms of every cold start for nothing the connector uses.
+
+Time budget. A request makes several AWS calls in a row (a Create up to ~7), each of up
+to ``MAX_ATTEMPTS`` attempts, so per-call timeouts alone cannot keep an AWS endpoint that
+accepts connections and never answers from running the function into its timeout (no
+answer at all, where the contract wants 503 and ``Retry-After``). Inside
+:func:`invocation_deadline` (the handler's whole invocation, from the Lambda context's
+remaining time) every attempt must fit before the deadline, less ``RESERVE_SECONDS`` to
+answer:
+
+* before each attempt (the first one of each call included): it starts only if
+  ``ATTEMPT_SECONDS`` (connect + read timeout, its longest) fits; otherwise the call
+  ends with :class:`ServiceUnavailable`;
+* after a failed attempt, a retry happens only if botocore's longest backoff sleep and
+  another whole attempt fit; otherwise the call ends with the error it got, which
+  :func:`aws_errors` turns into 503 as usual.
+
+So the last AWS call ends by the deadline less the reserve, whatever the endpoint does.
+With the customers function's 10 s: a call starts while 3.5 s remain; a stalled endpoint
+gets two or three 2 s attempts, then 503 with 3-4 s to spare. Without a deadline (the
+admin command, the tests' plain contexts) botocore's retries apply unchanged.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from functools import cache
 from typing import Any
 
@@ -30,10 +52,20 @@ from toqio_connector.errors import ServiceUnavailable
 # Whatever level the function logs at, the SDK's own records stop at INFO.
 logging.getLogger("botocore").setLevel(logging.INFO)
 
+CONNECT_TIMEOUT_SECONDS = 1.0
+READ_TIMEOUT_SECONDS = 2.0  # DynamoDB and Secrets Manager answer in milliseconds
+MAX_ATTEMPTS = 3
+ATTEMPT_SECONDS = CONNECT_TIMEOUT_SECONDS + READ_TIMEOUT_SECONDS  # one attempt, at its longest
+RESERVE_SECONDS = 0.5  # after the last AWS call: build and send the answer
+# botocore's standard mode sleeps rand() * min(scale * 2 ** (attempt - 1), 20) s before a
+# retry, scale <= 1 s, and up to 5 s more when AWS sends x-amz-retry-after.
+_BACKOFF_CAP_SECONDS = 20.0
+_RETRY_AFTER_EXTRA_SECONDS = 5.0
+
 _CONFIG = Config(
-    retries={"mode": "standard", "max_attempts": 3},
-    connect_timeout=2,
-    read_timeout=5,
+    retries={"mode": "standard", "max_attempts": MAX_ATTEMPTS},
+    connect_timeout=CONNECT_TIMEOUT_SECONDS,
+    read_timeout=READ_TIMEOUT_SECONDS,
     tcp_keepalive=True,
 )
 
@@ -60,18 +92,62 @@ TRANSIENT_CODES = frozenset(
 
 
 _session: list[botocore.session.Session] = []
+# When the current invocation must be answered by (time.monotonic()), if it has a deadline.
+_deadline: ContextVar[float | None] = ContextVar("toqio_aws_deadline", default=None)
+
+
+@contextmanager
+def invocation_deadline(lambda_context: object) -> Iterator[None]:
+    """AWS calls made inside end in time for the invocation to answer (see the module's
+    docstring); a context without ``get_remaining_time_in_millis`` sets no deadline."""
+    remaining = getattr(lambda_context, "get_remaining_time_in_millis", None)
+    deadline = time.monotonic() + remaining() / 1000 if callable(remaining) else None
+    token = _deadline.set(deadline)
+    try:
+        yield
+    finally:
+        _deadline.reset(token)
+
+
+def _seconds_left() -> float | None:
+    deadline = _deadline.get()
+    return None if deadline is None else deadline - time.monotonic()
+
+
+def _attempt_fits(**_kwargs: Any) -> None:
+    """botocore's ``before-send``: raising here ends the call, before anything is sent."""
+    left = _seconds_left()
+    if left is not None and left < ATTEMPT_SECONDS + RESERVE_SECONDS:
+        raise ServiceUnavailable(cause="DeadlineExceeded")
+
+
+def _retry_fits(attempts: int, response: Any = None, **_kwargs: Any) -> bool | None:
+    """botocore's ``needs-retry``, consulted first: False means "no retry", None leaves
+    the decision to botocore's retry policy."""
+    left = _seconds_left()
+    if left is None:
+        return None
+    backoff = min(2.0 ** (attempts - 1), _BACKOFF_CAP_SECONDS)
+    if response is not None and "x-amz-retry-after" in response[0].headers:
+        backoff += _RETRY_AFTER_EXTRA_SECONDS
+    return None if left >= backoff + ATTEMPT_SECONDS + RESERVE_SECONDS else False
 
 
 @cache
 def client(service: str) -> Any:
-    """One client per service per container, all from one session.
+    """One client per service per container, all from one session, that keep to the
+    invocation's deadline.
 
     The usual configuration applies: region, credentials, ``AWS_PROFILE`` and
     ``AWS_ENDPOINT_URL`` (the local emulator).
     """
     if not _session:
         _session.append(botocore.session.get_session())
-    return _session[0].create_client(service, config=_CONFIG)
+    created = _session[0].create_client(service, config=_CONFIG)
+    events, name = created.meta.events, created.meta.service_model.service_id.hyphenize()
+    events.register_first(f"before-send.{name}", _attempt_fits)
+    events.register_first(f"needs-retry.{name}", _retry_fits)  # where botocore's own is
+    return created
 
 
 def error_code(exc: ClientError) -> str:
