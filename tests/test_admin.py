@@ -68,9 +68,11 @@ def versions(customer_id: str) -> dict:
     return boto3.client("secretsmanager").describe_secret(SecretId=arn)["VersionIdsToStages"]
 
 
-def run(*argv: str, stdin: str = "", monkeypatch=None) -> int:
+def run(*argv: str, stdin: str | bytes = "", monkeypatch=None) -> int:
+    """The command as an operator runs it, standard input piped in (not a terminal)."""
     if monkeypatch is not None:
-        monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
+        raw = stdin.encode("utf-8") if isinstance(stdin, str) else stdin
+        monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(raw), encoding="utf-8"))
     return cli.main(["--table", TABLE, *argv])
 
 
@@ -87,7 +89,8 @@ def test_show_prints_the_masked_customer_with_its_version(env, capsys):
 def test_set_changes_item_secret_and_emits_one_customer_updated(env, monkeypatch, capsys):
     stack, api = env
     subscriber = Subscriber()
-    call(api, "POST", "/customers", body("a1"), customer_id="a1")
+    created_with = body("a1", paymentProvider={"hmacKey": "old-hmac"})
+    call(api, "POST", "/customers", created_with, customer_id="a1")
     created = stream_batch(stack)["Records"][-1]["dynamodb"]["SequenceNumber"]
 
     rc = run(
@@ -157,22 +160,25 @@ def test_refused_changes_change_nothing(env, argv, rc, capsys):
     assert "x=x" not in capsys.readouterr().err  # a refused value is never echoed
 
 
-def test_a_change_that_died_before_promoting_its_secret_is_healed(env, monkeypatch):
+@pytest.mark.parametrize("dies_at", ["put_pending", "delete", "move_current"])
+def test_a_change_that_died_half_way_is_finished_by_the_next_one(env, monkeypatch, dies_at):
     _, api = env
     call(api, "POST", "/customers", body("a1"), customer_id="a1")
     updater = CustomerUpdater(CustomerTable(TABLE), SecretStore(""), load_registry())
 
     def dies(*_args, **_kwargs):
-        raise KeyboardInterrupt  # the process ends between the item and the promotion
+        raise KeyboardInterrupt  # the process ends after the item, before the secret is done
 
-    monkeypatch.setattr(updater.secrets, "make_current", dies)
+    monkeypatch.setattr(updater.store.secrets, dies_at, dies)
     with pytest.raises(KeyboardInterrupt):
         updater.update("a1", Change(secrets={"webhookSigningSecret": "healed-secret-00000"}))
     assert current_secret("a1")["webhookSigningSecret"] == "webhook-secret-a1-0000"  # stale
-    assert run("set", "a1", "riskTier=LOW") == 0  # the next change heals first
+    assert run("set", "a1", "riskTier=LOW") == 0  # the next change finishes it first
     assert current_secret("a1")["webhookSigningSecret"] == "healed-secret-00000"
     current = [v for v, stages in versions("a1").items() if "AWSCURRENT" in stages]
     assert current == [item("a1")["secretVersionId"]["S"]]
+    pending = boto3.client("secretsmanager").list_secrets()["SecretList"]
+    assert not [s for s in pending if "/pending/" in s["Name"]]
 
 
 def test_a_value_no_longer_declared_secret_is_never_copied_into_the_clear(
@@ -275,3 +281,102 @@ def test_interrupted_backfill_finishes_on_a_second_run_touching_nobody_twice(
 def test_backfill_refuses_secret_parameters(env):
     assert run("backfill", "webhookSigningSecret", "--value", "x" * 20, "--yes") == cli.EXIT_USAGE
     assert run("backfill", "settlementDelayDays", "--value", "99", "--yes") == cli.EXIT_USAGE
+
+
+# --- only custom parameters and secret values change (contract 6) ---------------------------
+
+COMMON_CHANGES = [
+    ["--unset", "commercialName"],
+    ["--unset", "provider"],
+    ["--unset", "providerConfigId"],
+    ["--unset", "availableCurrencies"],
+    ["--unset", "paymentProvider"],
+    ["--unset", "paymentProvider.hmacKey"],
+    ["--unset", "paymentProvider.customerId"],
+    ["--unset", "id"],
+    ["commercialName=Other Ltd"],
+    ["provider=OTHER"],
+    ['availableCurrencies=["USD"]'],
+    ['paymentProvider={"customerId": "x"}'],
+    ["createdAt=2020-01-01T00:00:00.000Z"],
+]
+
+
+@pytest.mark.parametrize("argv", COMMON_CHANGES, ids=[" ".join(a) for a in COMMON_CHANGES])
+def test_common_parameters_are_never_changed_nor_removed(env, argv, capsys):
+    stack, api = env
+    full = body(
+        "a1",
+        commercialName="Acme Ltd",
+        provider="RAILSR",
+        providerConfigId="cfg-1",
+        availableCurrencies=["EUR"],
+        paymentProvider={"customerId": "pp-1", "key": "k-0000", "hmacKey": "h-0000"},
+    )
+    call(api, "POST", "/customers", full, customer_id="a1")
+    before, secrets_before = item("a1"), versions("a1")
+    records = len(stream_batch(stack)["Records"])
+    assert run("set", "a1", *argv) == cli.EXIT_USAGE
+    assert "refused" in capsys.readouterr().err
+    assert item("a1") == before and versions("a1") == secrets_before
+    assert len(stream_batch(stack)["Records"]) == records  # no CustomerUpdated
+
+
+def test_a_common_secret_can_be_replaced_but_not_added(env, monkeypatch):
+    _, api = env
+    call(api, "POST", "/customers", body("a1", paymentProvider={"key": "k-0000"}), customer_id="a1")
+    before = item("a1")
+    replace = run(
+        "set", "a1", "--secret", "paymentProvider.key", stdin="k-0001\n", monkeypatch=monkeypatch
+    )
+    assert replace == 0
+    assert current_secret("a1")["paymentProvider"] == {"key": "k-0001"}
+    added = item("a1")
+    adding = ["set", "a1", "--secret", "paymentProvider.hmacKey"]
+    assert run(*adding, stdin="h-0001\n", monkeypatch=monkeypatch) == cli.EXIT_USAGE
+    assert item("a1") == added and json.loads(added["data"]["S"]) == json.loads(before["data"]["S"])
+
+
+# --- secret values from standard input (contract 6) --------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("typed", "stored"),
+    [
+        (b"new-value-0001\n", "new-value-0001"),
+        (b"new-value-0002\r\n", "new-value-0002"),
+        (b"new-value-0003", "new-value-0003"),  # no line ending at the end of input
+        ("n\u00e9w-v\u00e4lue-0004\n".encode(), "n\u00e9w-v\u00e4lue-0004"),
+    ],
+)
+def test_a_secret_line_is_the_value_without_its_line_ending(env, monkeypatch, typed, stored):
+    _, api = env
+    call(api, "POST", "/customers", body("a1"), customer_id="a1")
+    argv = ["set", "a1", "--secret", "apiKey"]
+    assert run(*argv, stdin=typed, monkeypatch=monkeypatch) == 0
+    assert current_secret("a1")["apiKey"] == stored
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        b"\xff\xfebad-utf8-0001\n",  # not UTF-8
+        b"bad\xed\xa0\x80surrogate\n",  # an encoded lone surrogate is not UTF-8 either
+        b"bad\x01control-0002\n",
+        b"bad\x1b[31mescape-0003\n",
+        b"bad\rcarriage-0004\n",
+        b"\n",  # empty
+    ],
+)
+def test_a_secret_line_that_is_not_text_is_refused_and_nothing_is_written(
+    env, monkeypatch, capsys, typed
+):
+    stack, api = env
+    call(api, "POST", "/customers", body("a1"), customer_id="a1")
+    before, secrets_before = item("a1"), versions("a1")
+    records = len(stream_batch(stack)["Records"])
+    argv = ["set", "a1", "--secret", "apiKey"]
+    assert run(*argv, stdin=typed, monkeypatch=monkeypatch) == cli.EXIT_INVALID
+    assert "refused" in capsys.readouterr().err
+    assert item("a1") == before and versions("a1") == secrets_before
+    assert len(stream_batch(stack)["Records"]) == records

@@ -74,6 +74,7 @@ def test_customers_api_may_touch_only_its_table_and_its_secret_prefix():
         "secretsmanager:PutSecretValue",
         "secretsmanager:DescribeSecret",
         "secretsmanager:UpdateSecretVersionStage",
+        "secretsmanager:DeleteSecret",
     }
     granted = statements("CustomersApiFunction")
     assert {action for s in granted for action in s["Action"]} == allowed

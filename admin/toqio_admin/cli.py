@@ -97,13 +97,35 @@ def parser() -> argparse.ArgumentParser:
     return top
 
 
+class InputRefused(Exception):
+    """A secret value that is not text; the message never quotes it."""
+
+
+def _line(raw: bytes, name: str) -> str:
+    """One line of standard input as a value: UTF-8 text without its line ending."""
+    if raw.endswith(b"\n"):
+        raw = raw[:-2] if raw.endswith(b"\r\n") else raw[:-1]
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InputRefused(f"the value given for {name} is not valid UTF-8 text") from None
+
+
 def _read_secrets(names: list[str]) -> dict[str, str]:
+    """One value per name: prompted for on a terminal, else one line each from stdin.
+
+    Values are checked as text here; the API's own rules (no control characters...) then
+    apply to them when the changed customer is validated like a Create.
+    """
     values = {}
     interactive = sys.stdin.isatty()
     for name in names:
-        value = getpass.getpass(f"{name}: ") if interactive else sys.stdin.readline().rstrip("\n")
+        if interactive:
+            value = getpass.getpass(f"{name}: ")
+        else:
+            value = _line(sys.stdin.buffer.readline(), name)
         if not value:
-            raise SystemExit(f"no value given for secret {name}")
+            raise InputRefused(f"no value given for secret {name}")
         values[name] = value
     return values
 
@@ -167,6 +189,9 @@ def run(args: argparse.Namespace) -> int:
     except ChangeRefused as exc:
         _say(f"refused: {exc}")
         return EXIT_USAGE
+    except InputRefused as exc:
+        _say(f"refused: {exc}; nothing was written")
+        return EXIT_INVALID
     except BadRequest as exc:
         _say("refused, the result would not be valid:")
         for error in exc.data or []:

@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
+from toqio_connector.clock import utc_now_iso
 from toqio_connector.errors import ConnectorError
-
-
-def utc_now_iso() -> str:
-    """UTC, ISO 8601 with milliseconds and ``Z``: ``2026-11-24T10:15:30.123Z``."""
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def success(data: Any, request_id: str) -> dict[str, Any]:

@@ -13,6 +13,7 @@ class ConnectorError(Exception):
     status: int = 500
     code: str = "INTERNAL_ERROR"
     message: str = "Internal error"
+    cause: str = ""  # why, for the logs only: an AWS error code or a fixed text
 
     def __init__(
         self,
@@ -57,6 +58,13 @@ class CustomerAlreadyExists(ConnectorError):
         "CUSTOMER_ALREADY_EXISTS",
         "A customer with this id already exists with different content",
     )
+
+
+class CustomerIdTaken(CustomerAlreadyExists):
+    """The secret at this customer's name holds something the connector never writes
+    (not a JSON object): nothing can be stored under this id until an operator looks."""
+
+    cause = "the secret at this customer's name was not written by the connector"
 
 
 class PayloadTooLarge(ConnectorError):

@@ -3,13 +3,15 @@
 Toqio never edits an existing customer, and custom parameters introduced later "must be
 updated manually within your Customer database". This is that manual update, made safe:
 
-* only custom parameters and secret values can be set or unset, and the result is
-  validated as a whole, by the same rules (and registry) as Create;
+* only custom parameters (set, change, remove) and secret values (replace) can change;
+  every common parameter (``commercialName``, ``provider``, ``availableCurrencies``,
+  ``paymentProvider``...) stays as Toqio created it, and the result is validated as a
+  whole, by the same rules (and registry) as Create;
 * optimistic locking: the item is replaced only if its ``version`` is still the one
   read, so two operators cannot overwrite each other silently;
-* secret values go into a new version of the customer's secret, written *pending* (not
-  current) before the item and made current after it: a refused write leaves the
-  current values untouched;
+* the write goes through ``customer_store`` (pending secret, conditional item write,
+  forward-only promotion): a refused change leaves none of its values anywhere;
+* a change that changes nothing writes nothing (no version, no event);
 * the item's change flows through the table's stream, so exactly one
   ``CustomerUpdated`` is published per stored change (the outbox).
 """
@@ -20,20 +22,16 @@ import copy
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
-from uuid import uuid4
 
 from toqio_connector.adapters.dynamodb import CustomerTable, StaleWrite
-from toqio_connector.adapters.secrets import SecretStore, SecretVersion
+from toqio_connector.adapters.secrets import SecretStore
 from toqio_connector.customer import StoredCustomer, same_json
-from toqio_connector.customers import heal_current_version
-from toqio_connector.envelope import utc_now_iso
+from toqio_connector.customer_store import CustomerStore
 from toqio_connector.errors import BadRequest, CustomerNotFound, ServiceUnavailable
-from toqio_connector.models import CustomerRequest, SecretDocument
 from toqio_connector.registry import Registry
-from toqio_connector.validation import validate_create
+from toqio_connector.validation import COMMON_PARAMETERS, validate_create
 
 COMMON_SECRETS = ("apiKey", *(f"paymentProvider.{name}" for name in ("key", "loginId", "hmacKey")))
-REQUIRED_COMMON = tuple(n for n, f in CustomerRequest.model_fields.items() if f.is_required())
 
 
 class ChangeRefused(Exception):
@@ -97,48 +95,62 @@ def _with_secrets(data: dict[str, Any], values: dict[str, Any]) -> dict[str, Any
     return merged
 
 
+def _is_common(name: str) -> bool:
+    return name.split(".", 1)[0] in COMMON_PARAMETERS
+
+
 class CustomerUpdater:
     def __init__(self, table: CustomerTable, secrets: SecretStore, registry: Registry) -> None:
+        self.store = CustomerStore(table, secrets)
         self.table = table
-        self.secrets = secrets
         self.registry = registry
 
     @property
     def secret_fields(self) -> tuple[str, ...]:
         return (*COMMON_SECRETS, *sorted(self.registry.secret_names))
 
-    def check(self, change: Change, stored_names: frozenset[str] = frozenset()) -> None:
+    def check(
+        self,
+        change: Change,
+        stored_names: frozenset[str] = frozenset(),
+        held_secrets: frozenset[str] = frozenset(),
+    ) -> None:
         """ChangeRefused unless every name in ``change`` may be changed this way.
 
-        ``stored_names`` are those the customer holds: one the registry no longer declares
+        ``stored_names`` are the customer's parameters: one the registry no longer declares
         may still be unset, so that customers holding it can be brought back in line.
+        ``held_secrets`` are the secret fields it holds: a common one can only be replaced.
         """
-        public = set(self.registry.properties) - self.registry.secret_names
-        secret_fields = self.secret_fields
+        custom = set(self.registry.properties)
+        public = custom - self.registry.secret_names
         problems = [f"{n} is not a custom parameter" for n in change.values if n not in public]
-        problems += [f"{n} is not a secret field" for n in change.secrets if n not in secret_fields]
         problems += [
-            f"{n} can be neither set nor unset here"
+            f"{n} is not a secret field"
+            if n not in COMMON_SECRETS
+            else f"{n} can only be replaced, and this customer has none"
+            for n in change.secrets
+            if n not in self.registry.secret_names and n not in held_secrets
+        ]
+        problems += [
+            f"{n} is a common parameter: it cannot be removed"
+            if _is_common(n)
+            else f"{n} is not a custom parameter of this customer"
             for n in change.unset
-            if n in REQUIRED_COMMON
-            or (n not in public and n not in secret_fields and n not in stored_names)
+            if _is_common(n) or (n not in custom and n not in stored_names)
         ]
         overlap = set(change.unset) & (set(change.values) | set(change.secrets))
         problems += [f"{n} is both set and unset" for n in sorted(overlap)]
         if problems:
             raise ChangeRefused("; ".join(problems))
 
-    def _load(self, customer_id: str) -> tuple[StoredCustomer, SecretVersion]:
-        stored = self.table.get(customer_id)
+    def _load(self, customer_id: str) -> tuple[StoredCustomer, dict[str, Any]]:
+        stored = self.store.get(customer_id)
         if stored is None:
             raise CustomerNotFound()
-        held = self.secrets.get(stored.secretArn, stored.secretVersionId)
-        if not held.is_current:  # an earlier change died half-way
-            heal_current_version(self.table, self.secrets, stored)
-        return stored, held
+        return stored, self.store.secret_values(stored).get_secret_value()
 
     def show(self, customer_id: str) -> StoredCustomer:
-        stored = self.table.get(customer_id)
+        stored = self.store.get(customer_id)
         if stored is None:
             raise CustomerNotFound()
         return stored
@@ -149,48 +161,30 @@ class CustomerUpdater:
         """Apply ``change``; StaleWrite if the customer is not at ``expected_version``
         (when given) or changes while this runs; BadRequest lists validation problems."""
         stored, held = self._load(customer_id)
-        secret_values = held.value.get_secret_value()
-        self.check(change, frozenset(stored.data) | frozenset(_paths(secret_values)))
+        held_paths = frozenset(_paths(held))
+        self.check(change, frozenset(stored.data), held_paths)
         if expected_version is not None and stored.version != expected_version:
             raise StaleWrite(customer_id)
         secret_fields = self.secret_fields
         no_longer_secret = sorted(
-            name
-            for name in _paths(secret_values)
-            if name not in secret_fields and name not in change.unset
+            name for name in held_paths if name not in secret_fields and name not in change.unset
         )
         if no_longer_secret:  # never copy a stored secret value into the clear
             raise ChangeRefused(
                 f"the stored secret value(s) {', '.join(no_longer_secret)} are no longer "
                 "declared secret: unset them first (--unset NAME)"
             )
-        payload = _with_secrets(stored.data, secret_values)
+        payload = _with_secrets(stored.data, held)
         for name in change.unset:
             _remove(payload, name)
         payload.update(change.values)
         for path, value in change.secrets.items():
             _assign(payload, path, value)
         new = validate_create(payload, self.registry)
-        same_secrets = same_json(new.secrets.get_secret_value(), held.value.get_secret_value())
+        same_secrets = same_json(new.secrets.get_secret_value(), held)
         if same_secrets and same_json(new.data, stored.data):
             return UpdateResult(stored, changed=False)
-        version_id = stored.secretVersionId
-        if not same_secrets:
-            _, version_id = self.secrets.put(
-                stored.secretArn,
-                SecretDocument(new.secrets.get_secret_value()),
-                token=str(uuid4()),
-                current=False,
-            )
-        updated = stored.changed(
-            data=new.data,
-            secretVersionId=version_id,
-            version=stored.version + 1,
-            updatedAt=utc_now_iso(),
-        )
-        self.table.replace(updated, expected_version=stored.version)
-        if version_id != stored.secretVersionId:
-            self.secrets.make_current(stored.secretArn, version_id)
+        updated = self.store.change(stored, new.data, None if same_secrets else new.secrets)
         return UpdateResult(updated, changed=True)
 
     # --- backfill ---------------------------------------------------------------------

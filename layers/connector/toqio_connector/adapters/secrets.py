@@ -1,4 +1,5 @@
-"""Secrets Manager: one secret per customer, holding all of its secret values as JSON."""
+"""Secrets Manager: one secret per customer holding all of its secret values as JSON,
+and short-lived pending secrets holding a change's values until it is stored."""
 
 from __future__ import annotations
 
@@ -10,10 +11,11 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from toqio_connector.adapters.aws import aws_errors, client, error_code, setting
+from toqio_connector.errors import ServiceUnavailable
 from toqio_connector.models import SecretDocument
 
 CURRENT = "AWSCURRENT"
-PENDING = "TOQIO_PENDING"  # a version written but not yet in use (see updates.py)
+PENDING = "TOQIO_PENDING"  # a version copied in but not yet current (see customer_store.py)
 
 
 class SecretExists(Exception):
@@ -22,6 +24,10 @@ class SecretExists(Exception):
 
 class SecretNotFound(Exception):
     """No such secret (or version), or not readable yet."""
+
+
+class SecretNotOurs(Exception):
+    """The secret holds something the connector never writes (not a JSON object)."""
 
 
 @dataclass(frozen=True)
@@ -37,12 +43,45 @@ class SecretVersion:
         return CURRENT in self.stages
 
 
+def name_of(arn: str) -> str:
+    """A secret's name from its ARN (Secrets Manager appends '-' and six characters)."""
+    return arn.split(":secret:", 1)[1][:-7]
+
+
+def pending_prefix(secret_arn: str) -> str:
+    """Where the pending secrets of a customer's secret are: ``<its name>/pending/``.
+    Ids never hold '/', so no other customer's secret starts with it."""
+    return f"{name_of(secret_arn)}/pending/"
+
+
+def pending_name(secret_arn: str, version_id: str) -> str:
+    """The pending secret holding version ``version_id``'s values until it is copied in."""
+    return f"{pending_prefix(secret_arn)}{version_id}"
+
+
+@dataclass(frozen=True)
+class SecretListing:
+    name: str
+    arn: str
+    created: datetime
+
+
 def _dump(document: SecretDocument) -> str:
     # Not ASCII-escaped: the document is never longer than the request that carried it,
     # so it stays within Secrets Manager's 64 KiB.
     return json.dumps(
         document.get_secret_value(), separators=(",", ":"), sort_keys=True, ensure_ascii=False
     )
+
+
+def _load(text: str | None) -> SecretDocument:
+    try:
+        value = json.loads(text or "")
+    except ValueError:
+        raise SecretNotOurs() from None
+    if not isinstance(value, dict):
+        raise SecretNotOurs()
+    return SecretDocument(value)
 
 
 class SecretStore:
@@ -69,25 +108,27 @@ class SecretStore:
         except ClientError as exc:
             if error_code(exc) == "ResourceExistsException":
                 raise SecretExists(name) from None
+            if error_code(exc) == "InvalidRequestException":  # the name's deletion is not done
+                raise ServiceUnavailable(cause="secret name still being freed") from None
             raise
         return response["ARN"], response["VersionId"]
 
-    def put(
-        self, secret_id: str, document: SecretDocument, token: str, *, current: bool = True
-    ) -> tuple[str, str]:
-        """A new version; (arn, version id). Idempotent for the same token.
+    def put_pending(self, secret_id: str, document: SecretDocument, version_id: str) -> None:
+        """Add ``version_id`` holding ``document``, labelled TOQIO_PENDING, not current.
 
-        With ``current=False`` the version is labelled TOQIO_PENDING instead of
-        AWSCURRENT: readers keep seeing the current values until :meth:`make_current`.
+        Idempotent: the version id is the request token, so a second copy of the same
+        document is a no-op (Secrets Manager refuses a different one under that id).
         """
-        kwargs: dict[str, Any] = {} if current else {"VersionStages": [PENDING]}
         with aws_errors():
-            response = self._client.put_secret_value(
-                SecretId=secret_id, SecretString=_dump(document), ClientRequestToken=token, **kwargs
+            self._client.put_secret_value(
+                SecretId=secret_id,
+                SecretString=_dump(document),
+                ClientRequestToken=version_id,
+                VersionStages=[PENDING],
             )
-        return response["ARN"], response["VersionId"]
 
     def get(self, secret_id: str, version_id: str | None = None) -> SecretVersion:
+        """A version (the current one if none is named); SecretNotFound, SecretNotOurs."""
         kwargs: dict[str, Any] = {"SecretId": secret_id}
         if version_id:
             kwargs["VersionId"] = version_id
@@ -97,7 +138,8 @@ class SecretStore:
             with aws_errors():
                 response = self._client.get_secret_value(**kwargs)
         except ClientError as exc:
-            if error_code(exc) == "ResourceNotFoundException":
+            # InvalidRequestException: the secret is marked for deletion, as good as gone.
+            if error_code(exc) in {"ResourceNotFoundException", "InvalidRequestException"}:
                 raise SecretNotFound(secret_id) from None
             raise
         return SecretVersion(
@@ -105,8 +147,36 @@ class SecretStore:
             version_id=response["VersionId"],
             created=response["CreatedDate"],
             stages=tuple(response.get("VersionStages", ())),
-            value=SecretDocument(json.loads(response["SecretString"])),
+            value=_load(response.get("SecretString")),
         )
+
+    def delete(self, secret_id: str) -> None:
+        """Delete a secret and every version of it at once (no recovery window).
+
+        Given an ARN, only that secret: never a newer one created under the same name.
+        """
+        try:
+            with aws_errors():
+                self._client.delete_secret(SecretId=secret_id, ForceDeleteWithoutRecovery=True)
+        except ClientError as exc:
+            if error_code(exc) != "ResourceNotFoundException":
+                raise
+
+    def listed(self, name_prefix: str) -> list[SecretListing]:
+        """Every secret whose name starts with ``name_prefix`` (exactly, case included)."""
+        found: list[SecretListing] = []
+        kwargs: dict[str, Any] = {"Filters": [{"Key": "name", "Values": [name_prefix]}]}
+        while True:
+            with aws_errors():
+                response = self._client.list_secrets(**kwargs)
+            found += [
+                SecretListing(s["Name"], s["ARN"], s["CreatedDate"])
+                for s in response.get("SecretList", [])
+                if s["Name"].startswith(name_prefix)  # the service's filter ignores case
+            ]
+            if not response.get("NextToken"):
+                return found
+            kwargs["NextToken"] = response["NextToken"]
 
     def current_version(self, arn: str) -> str | None:
         """The version id AWSCURRENT is on."""
@@ -132,8 +202,13 @@ class SecretStore:
             raise
         return True
 
-    def make_current(self, arn: str, version_id: str) -> None:
-        """Point AWSCURRENT at ``version_id`` (no-op if it already is)."""
-        current = self.current_version(arn)
-        if current != version_id:
-            self.move_current(arn, current, version_id)
+    def drop_pending_label(self, arn: str, version_id: str) -> None:
+        """Take TOQIO_PENDING off ``version_id`` once it is current (no-op if it moved on)."""
+        try:
+            with aws_errors():
+                self._client.update_secret_version_stage(
+                    SecretId=arn, VersionStage=PENDING, RemoveFromVersionId=version_id
+                )
+        except ClientError as exc:
+            if error_code(exc) != "InvalidParameterException":
+                raise
