@@ -116,9 +116,20 @@ def test_broken_registry_fails_the_function_at_start_up(stack, monkeypatch, tmp_
         load_handler("customers_api", API_ENV, monkeypatch)
 
 
-def test_runner_refuses_to_start_with_a_broken_registry(tmp_path):
+@pytest.mark.parametrize(
+    ("content", "problem"),
+    [
+        ("{not json", "is not valid JSON"),
+        (
+            '{"properties": {"code": {"type": "string", "pattern": "^(?P<digits>[0-9]{4})$"}}}',
+            'pattern "^(?P<digits>[0-9]{4})$" at properties.code.pattern is not an ECMA-262',
+        ),
+    ],
+    ids=["not-json", "python-only-pattern"],
+)
+def test_runner_refuses_to_start_with_a_broken_registry(tmp_path, content, problem):
     broken = tmp_path / "broken.json"
-    broken.write_text("{not json")
+    broken.write_text(content)
     env = {"CUSTOM_PARAMETERS_FILE": str(broken), "API_PORT": "0", "AWS_PORT": "0"}
     result = subprocess.run(
         [sys.executable, "-m", "toqio_local"],
@@ -130,7 +141,7 @@ def test_runner_refuses_to_start_with_a_broken_registry(tmp_path):
     )
     assert result.returncode != 0
     assert str(broken) in result.stderr + result.stdout
-    assert "is not valid JSON" in result.stderr + result.stdout
+    assert problem in result.stderr + result.stdout
 
 
 def test_a_replay_differing_only_in_json_type_is_a_conflict(stack, monkeypatch, tmp_path):

@@ -496,6 +496,37 @@ def test_lone_surrogates_are_400(local, template, text):
         envelope(local.create(body, customer_id), 400, "BAD_REQUEST")
 
 
+@pytest.mark.parametrize(
+    ("field", "template"),
+    [
+        ("apiKey", '{"id": "ctl-secret", "apiKey": "%s"}'),
+        (
+            "paymentProvider.key",
+            '{"id": "ctl-secret", "apiKey": "k", "paymentProvider": {"key": "%s"}}',
+        ),
+        (
+            "paymentProvider.loginId",
+            '{"id": "ctl-secret", "apiKey": "k", "paymentProvider": {"loginId": "%s"}}',
+        ),
+        (
+            "paymentProvider.hmacKey",
+            '{"id": "ctl-secret", "apiKey": "k", "paymentProvider": {"hmacKey": "%s"}}',
+        ),
+    ],
+    ids=["apiKey", "pp-key", "pp-loginId", "pp-hmacKey"],
+)
+@pytest.mark.parametrize("control", [r"\u0000", r"\t", r"\n", r"\u001b", r"\u007f", r"\u0085"])
+def test_a_control_character_in_a_secret_value_is_400(local, field, template, control):
+    secret = "CtlSecret7Value"
+    with local.stores_nothing():
+        reply = local.create((template % (secret + control + "tail")).encode(), "ctl-secret")
+        answer = envelope(reply, 400, "BAD_REQUEST")
+    assert answer["data"] == [
+        {"field": field, "code": "INVALID_VALUE", "message": "must not contain control characters"}
+    ]
+    assert secret.encode() not in reply.raw
+
+
 def test_a_lone_surrogate_in_the_id_is_400(local):
     with local.stores_nothing():
         reply = local.create(rb'{"id": "sur-\ud800", "apiKey": "k"}', "sur-\ud800")

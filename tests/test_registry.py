@@ -77,6 +77,18 @@ def test_registry_file_is_chosen_by_environment(monkeypatch):
             '{"properties": {"createdAt": {"type": "string"}}}',
             "redeclares common parameter(s) createdAt",
         ),
+        (
+            '{"properties": {"x": {"pattern": "^(?P<digits>[0-9]+)$"}}}',
+            'pattern "^(?P<digits>[0-9]+)$" at properties.x.pattern is not an ECMA-262',
+        ),
+        (
+            '{"properties": {"x": {"maximum": 1e400}}}',
+            "its schema must not hold a number beyond the range of a double",
+        ),
+        (
+            '{"properties": {"x": ' + '{"not": ' * 70 + "{}" + "}" * 70 + "}}",
+            "its schema must not be nested more than 64 levels deep",
+        ),
     ],
 )
 def test_broken_registry_is_refused_naming_file_and_problem(tmp_path, content, problem):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import string
+import unicodedata
 
 import pytest
 from conftest import ERROR_CODES, FULL_CUSTOMER_VIEW, MASK, full_customer, leaves
@@ -141,6 +142,73 @@ def test_api_key_must_not_be_empty():
 def test_api_key_up_to_4096_characters():
     assert validate_create(minimal(apiKey="k" * 4096)).data["apiKey"] == MASK
     assert problems(minimal(apiKey="k" * 4097)) == {("apiKey", "TOO_LONG")}
+
+
+# --- secret values: text without control characters --------------------------------------
+
+SECRET_FIELDS = [
+    "apiKey",
+    "paymentProvider.key",
+    "paymentProvider.loginId",
+    "paymentProvider.hmacKey",
+]
+CONTROL = "must not contain control characters"
+
+
+@pytest.mark.parametrize("path", SECRET_FIELDS)
+@pytest.mark.parametrize(
+    "control", ["\x00", "\t", "\n", "\r", "\x1b", "\x7f", "\x85", "\x9f"], ids=repr
+)
+def test_a_control_character_in_a_secret_value_is_refused(path, control):
+    body = with_field(path, f"{CANARY}{control}tail")
+    errors = errors_of(body)
+    assert errors == [{"field": path, "code": "INVALID_VALUE", "message": CONTROL}]
+    assert CANARY not in json.dumps(errors)
+
+
+@pytest.mark.parametrize("path", SECRET_FIELDS)
+@pytest.mark.parametrize(
+    "text", ["\u2028", "\u2029", "\u200b", "\ufeff", "\xa0", "🔑", "\u00ad"], ids=repr
+)
+def test_other_unicode_in_a_secret_value_is_accepted(path, text):
+    new = validate_create(with_field(path, f"s{text}s"))
+    assert f"s{text}s" in leaves(new.secrets.get_secret_value())
+
+
+def test_every_secret_value_problem_is_listed():
+    body = minimal(apiKey="a\tb", paymentProvider={"key": "\x00", "loginId": "ok", "hmacKey": "\n"})
+    assert problems(body) == {
+        ("apiKey", "INVALID_VALUE"),
+        ("paymentProvider.key", "INVALID_VALUE"),
+        ("paymentProvider.hmacKey", "INVALID_VALUE"),
+    }
+
+
+def test_the_secret_text_rule_is_exactly_unicode_category_cc():
+    from toqio_connector.models import secret_text_problem  # the rule toqio-admin uses too
+
+    for point in [*range(0x3000), *range(0xFFF0, 0x10000), 0x1F511, 0xE0001, 0x10FFFF]:
+        text = chr(point)
+        if unicodedata.category(text) == "Cs":
+            continue
+        expected = CONTROL if unicodedata.category(text) == "Cc" else None
+        assert secret_text_problem(f"a{text}b") == expected, hex(point)
+
+
+@given(st.text(max_size=40))
+def test_a_secret_value_is_refused_exactly_when_it_holds_a_control_character(text):
+    assume(text)
+    control = any(unicodedata.category(c) == "Cc" for c in text)
+    if control:
+        assert problems(minimal(apiKey=text)) == {("apiKey", "INVALID_VALUE")}
+    else:
+        assert validate_create(minimal(apiKey=text)).data["apiKey"] == MASK
+
+
+def test_control_characters_elsewhere_are_not_this_rule():
+    assert (
+        validate_create(minimal(commercialName="ACME\tLtd")).data["commercialName"] == "ACME\tLtd"
+    )
 
 
 # --- lengths of the optional strings ----------------------------------------------------

@@ -8,6 +8,7 @@ to Secrets Manager and nowhere else.
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any
 
 from pydantic import (
@@ -38,10 +39,36 @@ def _check_currency(code: str) -> str:
     return upper
 
 
+# Unicode category Cc is exactly U+0000-U+001F and U+007F-U+009F.
+_CONTROL_CHARACTER = re.compile("[\x00-\x1f\x7f-\x9f]")
+NO_CONTROL_CHARACTERS_PATTERN = "^[^\\u0000-\\u001F\\u007F-\\u009F]*$"  # the same, for OpenAPI
+CONTROL_CHARACTERS = "must not contain control characters"
+
+
+def secret_text_problem(value: str) -> str | None:
+    """Why ``value`` cannot be a secret value, or None: the one text rule of the API's and
+    ``toqio-admin``'s secret values. Control characters (category Cc) are refused: a
+    credential has none, and one would be a line ending or a terminal escape in
+    whatever reads it back. The message never quotes the value."""
+    return CONTROL_CHARACTERS if _CONTROL_CHARACTER.search(value) else None
+
+
+def _check_secret_text(value: SecretStr) -> SecretStr:
+    problem = secret_text_problem(value.get_secret_value())
+    if problem:
+        raise PydanticCustomError("control_characters", problem)
+    return value
+
+
 def _secret(max_length: int, min_length: int = 0) -> Any:
     return Annotated[
         SecretStr,
-        Field(min_length=min_length, max_length=max_length),
+        Field(
+            min_length=min_length,
+            max_length=max_length,
+            json_schema_extra={"pattern": NO_CONTROL_CHARACTERS_PATTERN},
+        ),
+        AfterValidator(_check_secret_text),
         PlainSerializer(lambda _value: MASK, return_type=str),
     ]
 

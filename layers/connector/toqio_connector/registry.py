@@ -6,6 +6,17 @@ secret one. The file is ``CUSTOM_PARAMETERS_FILE`` if set, else the shipped
 ``registry/custom_parameters.json``; it is read once per container, and a broken one
 raises :class:`RegistryError` at start-up, naming the file and the problem.
 
+Values are validated by :mod:`toqio_connector.schema_keywords` (jsonschema, with the
+keywords a request could make expensive replaced) within :mod:`toqio_connector.bounds`.
+``pattern`` and ``patternProperties`` are ECMA-262 regular expressions (``regress``, ``u``
+flag): one it cannot compile stops the function at start-up, named with where it is.
+
+Registry patterns are code and must be written like code: regress is a backtracking
+engine, so a pattern that backtracks catastrophically (``^(a+)+$`` takes seconds on 26
+characters) would let a short value keep the function busy. Keep patterns anchored and
+free of nested quantifiers over overlapping alternatives; bound string lengths with
+``maxLength`` next to a pattern. Nothing here tries to detect such a pattern.
+
 jsonschema is imported only when the registry declares parameters: with none declared
 (the default) validation is trivial and cold start pays nothing for it.
 """
@@ -14,28 +25,16 @@ from __future__ import annotations
 
 import json
 import os
-import re
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from toqio_connector.validation import COMMON_PARAMETERS, field_path
+from toqio_connector.bounds import MAX_PROBLEMS, shorten, value_problem
+from toqio_connector.validation import COMMON_PARAMETERS, field_error, field_path
 
 DEFAULT_FILE = Path(__file__).parent / "registry" / "custom_parameters.json"
 DRAFT_2020_12 = "https://json-schema.org/draft/2020-12/schema"
-
-_TOO_LONG = {"maxLength": "characters", "maxItems": "items", "maxProperties": "properties"}
-_BOUNDS = {
-    "minimum": "at least",
-    "maximum": "at most",
-    "exclusiveMinimum": "more than",
-    "exclusiveMaximum": "less than",
-    "minLength": "at least {} characters long",
-    "minItems": "at least {} items long",
-    "minProperties": "at least {} properties long",
-    "multipleOf": "a multiple of",
-}
 
 
 class RegistryError(RuntimeError):
@@ -58,78 +57,110 @@ class Registry:
 
     @cached_property
     def _validator(self) -> Any:
-        from jsonschema import Draft202012Validator
+        from toqio_connector.schema_keywords import validator_for
 
-        return Draft202012Validator(self.schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
+        return validator_for(self.schema)
 
-    def errors(self, custom: dict[str, Any]) -> list[dict[str, str]]:
-        """Field errors of the declared custom parameters (unknown ones are not passed in)."""
+    def errors(self, custom: dict[str, Any], limit: int = MAX_PROBLEMS + 1) -> list[dict[str, str]]:
+        """Field errors of the declared custom parameters (unknown ones are not passed in):
+        at most ``limit``, so a caller can tell whether more than ``limit - 1`` were found.
+
+        Each value is measured against the bounds first (:func:`bounds.value_problem`);
+        one out of bounds is refused as such, and neither evaluated nor called missing."""
         if not self.properties and not self.required:
             return []
-        problems: list[dict[str, str]] = []
-        for error in self._validator.iter_errors(custom):
-            problems.extend(_translate(error))
-        unique = {(p["field"], p["code"], p["message"]): p for p in problems}
-        return sorted(unique.values(), key=lambda p: (p["field"], p["code"]))
+        refused = {
+            name: problem for name, value in custom.items() if (problem := value_problem(value))
+        }
+        found = [field_error(name, "INVALID_VALUE", problem) for name, problem in refused.items()]
+        within = {name: value for name, value in custom.items() if name not in refused}
+        self._evaluate(within, found, {(name, "REQUIRED") for name in refused}, limit)
+        return sorted(found, key=lambda p: (p["field"], p["code"]))[:limit]
+
+    def _evaluate(
+        self, custom: dict[str, Any], found: list[dict[str, str]], skip: set, limit: int
+    ) -> None:
+        """Add the problems of ``custom`` to ``found`` (but those ``(field, code)`` in
+        ``skip``) until it holds ``limit``; jsonschema stops there."""
+        from toqio_connector.schema_keywords import TooCostly, evaluating
+
+        with evaluating(custom) as evaluation:
+            try:
+                for error in self._validator.iter_errors(custom):
+                    problem = self._problem(error)
+                    if problem not in found and (problem["field"], problem["code"]) not in skip:
+                        found.append(problem)
+                    if len(found) >= limit:
+                        return
+            except TooCostly:
+                name = evaluation.field or min(custom, default="")
+                found.append(field_error(name, "INVALID_VALUE", TOO_COSTLY))
+
+    def _problem(self, error: Any) -> dict[str, str]:
+        """One jsonschema error as a contract field error."""
+        where = list(error.absolute_path)
+        if len(where) > 1 and where[0] in self.secret_names:
+            return field_error(str(where[0]), "INVALID_VALUE", _HIDDEN_DETAIL)
+        code, message = _describe(error.validator, error.validator_value)
+        return field_error(shorten(field_path(where)), code, message)
 
 
-def _translate(error: Any) -> list[dict[str, str]]:
-    """One jsonschema error as contract field errors; never quotes the rejected value."""
-    keyword, expected, where = error.validator, error.validator_value, list(error.absolute_path)
-    if keyword == "required":
-        instance = error.instance if isinstance(error.instance, dict) else {}
-        return [
-            {"field": field_path([*where, name]), "code": "REQUIRED", "message": "is required"}
-            for name in expected
-            if name not in instance
-        ]
-    if keyword in {"additionalProperties", "unevaluatedProperties"} and isinstance(
-        error.instance, dict
-    ):
-        declared = error.schema.get("properties", {})
-        patterns = error.schema.get("patternProperties", {})
-        extra = [
-            key
-            for key in error.instance
-            if key not in declared and not any(re.search(p, key) for p in patterns)
-        ]
-        return [
-            {
-                "field": field_path([*where, key]),
-                "code": "UNKNOWN_PARAMETER",
-                "message": "is not a known parameter",
-            }
-            for key in extra
-        ] or [{"field": field_path(where), "code": "INVALID_VALUE", "message": "is not valid"}]
-    field_name = field_path(where)
+# keyword -> (code, message); "{}" shows the keyword's value from the registry, unless
+# that is long (see _shown): then the message after "|" is used.
+_PROBLEMS: dict[str | None, tuple[str, str]] = {
+    None: ("INVALID_VALUE", "is not allowed"),  # a false schema
+    "required": ("REQUIRED", "is required"),
+    "additionalProperties": ("UNKNOWN_PARAMETER", "is not a known parameter"),
+    "unevaluatedProperties": ("UNKNOWN_PARAMETER", "is not a known parameter"),
+    "type": ("INVALID_TYPE", "must be of type {}"),
+    "maxLength": ("TOO_LONG", "must be at most {} characters|is too long"),
+    "maxItems": ("TOO_LONG", "must be at most {} items|has too many items"),
+    "maxProperties": ("TOO_LONG", "must be at most {} properties|has too many properties"),
+    "minimum": ("INVALID_VALUE", "must be at least {}|is too small"),
+    "maximum": ("INVALID_VALUE", "must be at most {}|is too large"),
+    "exclusiveMinimum": ("INVALID_VALUE", "must be more than {}|is too small"),
+    "exclusiveMaximum": ("INVALID_VALUE", "must be less than {}|is too large"),
+    "minLength": ("INVALID_VALUE", "must be at least {} characters long|is too short"),
+    "minItems": ("INVALID_VALUE", "must be at least {} items long|has too few items"),
+    "minProperties": ("INVALID_VALUE", "must be at least {} properties long|is too small"),
+    "multipleOf": ("INVALID_VALUE", "must be a multiple of {}|is not a multiple of its step"),
+    "pattern": ("INVALID_VALUE", "must match the pattern {}|must match its pattern"),
+    "enum": ("INVALID_VALUE", "must be one of {}|must be one of the allowed values"),
+    "const": ("INVALID_VALUE", "must be {}|must be the allowed value"),
+    "format": ("INVALID_VALUE", "must be a valid {}|is not valid"),
+    "uniqueItems": ("INVALID_VALUE", "must not contain duplicates"),
+    "anyOf": ("INVALID_VALUE", "must match at least one of its allowed schemas"),
+    "oneOf": ("INVALID_VALUE", "must match exactly one of its allowed schemas"),
+    "not": ("INVALID_VALUE", "must not match its excluded schema"),
+    "contains": ("INVALID_VALUE", "must contain a matching item"),
+    "minContains": ("INVALID_VALUE", "must contain at least {} matching items|too few match"),
+    "maxContains": ("INVALID_VALUE", "must contain at most {} matching items|too many match"),
+    "unevaluatedItems": ("INVALID_VALUE", "has items that its schema does not allow"),
+}
+_SHOWN_MAX = 120  # characters of a registry value shown in a message
+TOO_COSTLY = "is too complex to validate"
+_HIDDEN_DETAIL = "is not valid"  # a secret value's keys are part of the value
+
+
+def _shown(keyword: str | None, expected: Any) -> str:
+    """The registry's value for ``keyword`` as a message shows it."""
     if keyword == "type":
-        kinds = expected if isinstance(expected, list) else [expected]
-        return [
-            {
-                "field": field_name,
-                "code": "INVALID_TYPE",
-                "message": "must be of type " + " or ".join(kinds),
-            }
-        ]
-    if keyword in _TOO_LONG:
-        message = f"must be at most {expected} {_TOO_LONG[keyword]}"
-        return [{"field": field_name, "code": "TOO_LONG", "message": message}]
-    if keyword in _BOUNDS:
-        text = _BOUNDS[keyword]
-        message = "must be " + (text.format(expected) if "{}" in text else f"{text} {expected}")
-    elif keyword == "pattern":
-        message = f"must match the pattern {expected}"
-    elif keyword == "enum":
-        message = "must be one of " + ", ".join(json.dumps(v) for v in expected)
-    elif keyword == "const":
-        message = f"must be {json.dumps(expected)}"
-    elif keyword == "format":
-        message = f"must be a valid {expected}"
-    elif keyword == "uniqueItems":
-        message = "must not contain duplicates"
-    else:
-        message = f"is not valid ({keyword})"
-    return [{"field": field_name, "code": "INVALID_VALUE", "message": message}]
+        return " or ".join(expected if isinstance(expected, list) else [expected])
+    if keyword == "enum":
+        return ", ".join(json.dumps(v, ensure_ascii=False) for v in expected)
+    if keyword == "const" or not isinstance(expected, str):
+        return json.dumps(expected, ensure_ascii=False)
+    return expected
+
+
+def _describe(keyword: str | None, expected: Any) -> tuple[str, str]:
+    """(code, message) of a failed ``keyword``; never quotes the rejected value."""
+    code, template = _PROBLEMS.get(keyword, ("INVALID_VALUE", f"is not valid ({keyword})"))
+    message, _, short = template.partition("|")
+    if "{}" not in message:
+        return code, message
+    shown = _shown(keyword, expected)
+    return code, (message.format(shown) if len(shown) <= _SHOWN_MAX else short)
 
 
 def _declares_write_only(schema: Any) -> bool:
@@ -158,6 +189,29 @@ def _fail(source: str, problem: str) -> RegistryError:
     return RegistryError(f"custom parameter registry {source}: {problem}")
 
 
+def _check_schema(schema: dict[str, Any], source: str) -> None:
+    """A valid JSON Schema, within the request's own bounds, with ECMA-262 patterns."""
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import SchemaError
+
+    from toqio_connector.schema_keywords import FORMAT_CHECKER, bad_patterns
+
+    problem = value_problem(schema)  # before jsonschema walks it: a value, like a request's
+    if problem:
+        raise _fail(source, f"its schema {problem}")
+    for pattern, where, why in bad_patterns(schema):
+        raise _fail(
+            source,
+            f"pattern {json.dumps(pattern, ensure_ascii=False)} at {field_path(where)}"
+            f" is not an ECMA-262 regular expression ({why})",
+        )
+    try:  # its format checker: "regex" is ECMA-262 there too
+        Draft202012Validator.check_schema(schema, format_checker=FORMAT_CHECKER)
+    except SchemaError as exc:
+        where = field_path(exc.absolute_path) or "the top level"
+        raise _fail(source, f"not a valid JSON Schema at {where}: {exc.message}") from None
+
+
 def parse_registry(schema: Any, source: str, common: frozenset[str]) -> Registry:
     if not isinstance(schema, dict):
         raise _fail(source, "must be a JSON object (a JSON Schema)")
@@ -165,14 +219,7 @@ def parse_registry(schema: Any, source: str, common: frozenset[str]) -> Registry
     if not isinstance(declared, str) or declared.rstrip("#") != DRAFT_2020_12:
         raise _fail(source, f"must be draft 2020-12 ($schema {DRAFT_2020_12}), not {declared}")
     if not _trivially_valid(schema):
-        from jsonschema import Draft202012Validator
-        from jsonschema.exceptions import SchemaError
-
-        try:
-            Draft202012Validator.check_schema(schema)
-        except SchemaError as exc:
-            where = field_path(exc.absolute_path) or "the top level"
-            raise _fail(source, f"not a valid JSON Schema at {where}: {exc.message}") from None
+        _check_schema(schema, source)
     if schema.get("type", "object") != "object":
         raise _fail(source, 'its "type" must be "object"')
     properties = schema.get("properties", {})

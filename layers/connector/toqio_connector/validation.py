@@ -13,8 +13,15 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
+from toqio_connector.bounds import MAX_PROBLEMS, MORE_PROBLEMS, integer_in_range, shorten
 from toqio_connector.errors import BadRequest
-from toqio_connector.models import MASK, CustomerRequest, NewCustomer, PaymentProvider
+from toqio_connector.models import (
+    CONTROL_CHARACTERS,
+    MASK,
+    CustomerRequest,
+    NewCustomer,
+    PaymentProvider,
+)
 
 if TYPE_CHECKING:
     from toqio_connector.registry import Registry
@@ -46,6 +53,7 @@ _ERRORS: dict[str, tuple[str, str]] = {
     "too_long": ("TOO_LONG", "must have at most {max_length} {unit}"),
     "extra_forbidden": ("UNKNOWN_PARAMETER", "is not a known parameter"),
     "invalid_currency": ("INVALID_CURRENCY", "not an ISO 4217 currency code"),
+    "control_characters": ("INVALID_VALUE", CONTROL_CHARACTERS),
 }
 
 
@@ -76,11 +84,21 @@ def _reject_constant(name: str) -> Any:
     raise BadRequest(f"Request body is not valid JSON: {name} is not a JSON value")
 
 
+_OUT_OF_RANGE = "Request body is not valid JSON: number out of range"
+
+
 def _finite(text: str) -> float:
     number = float(text)
     if not math.isfinite(number):
-        raise BadRequest("Request body is not valid JSON: number out of range")
+        raise BadRequest(_OUT_OF_RANGE)
     return number
+
+
+def _integer(text: str) -> int:
+    try:
+        return integer_in_range(text)
+    except ValueError:
+        raise BadRequest(_OUT_OF_RANGE) from None
 
 
 def parse_json_object(body: str | bytes | None) -> dict[str, Any]:
@@ -88,8 +106,9 @@ def parse_json_object(body: str | bytes | None) -> dict[str, Any]:
 
     Duplicate keys are refused: which of two values wins differs between parsers, so
     accepting them would let a request mean two things. ``NaN`` and ``Infinity`` are
-    not JSON and are refused too, as are numbers too large for a double, and text that
-    is not Unicode (lone surrogates), which nothing downstream could store or send.
+    not JSON and are refused too, as are numbers too large for a double (integers
+    included: ``multipleOf`` could not divide them), and text that is not Unicode (lone
+    surrogates), which nothing downstream could store or send.
     """
     if not body:
         raise BadRequest("Request body is missing")
@@ -104,6 +123,7 @@ def parse_json_object(body: str | bytes | None) -> dict[str, Any]:
             object_pairs_hook=_reject_duplicate_keys,
             parse_constant=_reject_constant,
             parse_float=_finite,
+            parse_int=_integer,
         )
         json.dumps(parsed, ensure_ascii=False).encode("utf-8")
     except BadRequest:
@@ -128,7 +148,7 @@ def _translate(error: Any, loc_prefix: tuple[str | int, ...] = ()) -> dict[str, 
         if kind == "too_long" and loc and loc[-1] == "availableCurrencies"
         else "characters",
     )
-    return field_error(field_path(loc), code, message)
+    return field_error(shorten(field_path(loc)), code, message)
 
 
 def _without_nulls(payload: dict[str, Any], known: frozenset[str] | set[str]) -> dict[str, Any]:
@@ -147,7 +167,8 @@ def _without_nulls(payload: dict[str, Any], known: frozenset[str] | set[str]) ->
 
 
 def validate_create(payload: dict[str, Any], registry: Registry | None = None) -> NewCustomer:
-    """Validate a Create body; raise :class:`BadRequest` listing every problem.
+    """Validate a Create body; raise :class:`BadRequest` listing the problems (at most
+    ``MAX_PROBLEMS``; the message says when more were found).
 
     Common parameters are checked by the pydantic model, custom ones by the registry
     (the one in use if none is given); a key that is neither is ``UNKNOWN_PARAMETER``.
@@ -169,8 +190,11 @@ def validate_create(payload: dict[str, Any], registry: Registry | None = None) -
         errors.extend(_translate(error) for error in exc.errors(include_input=False))
     errors.extend(registry.errors(custom))
     errors.extend(
-        field_error(name, "UNKNOWN_PARAMETER", "is not a known parameter") for name in unknown
+        field_error(shorten(name), "UNKNOWN_PARAMETER", "is not a known parameter")
+        for name in unknown[: MAX_PROBLEMS + 1]
     )
+    if len(errors) > MAX_PROBLEMS:
+        raise BadRequest(MORE_PROBLEMS, data=errors[:MAX_PROBLEMS])
     if errors or request is None:
         raise BadRequest(data=errors)
     secret_names = registry.secret_names
