@@ -289,3 +289,34 @@ def test_any_custom_values_give_field_errors_and_never_echo_values(custom):
         assert all(set(e) == {"field", "code", "message"} for e in exc.data)
     else:
         assert CANARY not in json.dumps(new.data)
+
+
+# --- formats: the same ones checked wherever the connector runs -----------------------------
+
+
+@pytest.mark.parametrize("name", ["uri", "hostname", "idn-hostname", "json-pointer", "duration"])
+def test_a_format_the_connector_does_not_check_stops_start_up(name):
+    schema = {"type": "object", "properties": {"site": {"type": "string", "format": name}}}
+    with pytest.raises(RegistryError, match=f'format "{name}" at properties.site.format'):
+        parse_registry(schema, "r.json", COMMON_PARAMETERS)
+
+
+@pytest.mark.parametrize(
+    ("name", "good", "bad"),
+    [
+        ("date-time", "2026-12-02T10:15:30Z", "2026-13-02T10:15:30Z"),
+        ("time", "10:15:30Z", "25:15:30Z"),
+        ("date", "2026-12-02", "2026-02-30"),
+        ("email", "a@example.com", "example.com"),
+        ("ipv4", "192.0.2.1", "192.0.2.256"),
+        ("uuid", "0b1f8a42-3c4d-4e5f-8a9b-0c1d2e3f4a5b", "0b1f8a42"),
+    ],
+)
+def test_every_checked_format_is_enforced(name, good, bad):
+    registry = parse_registry(
+        {"type": "object", "properties": {"when": {"type": "string", "format": name}}},
+        "r.json",
+        COMMON_PARAMETERS,
+    )
+    assert registry.errors({"when": good}) == []
+    assert [e["code"] for e in registry.errors({"when": bad})] == ["INVALID_VALUE"]

@@ -384,3 +384,37 @@ def test_one_of_valid_under_two_branches_is_refused():
     registry = registry_of({"n": {"oneOf": [{"type": "integer"}, {"minimum": 0}]}})
     assert problems(registry, n=-1) == set()
     assert problems(registry, n=1) == {("n", "INVALID_VALUE")}
+
+
+# --- the stored form fits where it is stored -------------------------------------------------
+
+NUMBERS = {"type": "array", "items": {"type": "number"}}
+
+
+@pytest.mark.parametrize("secret", [True, False], ids=["secret", "public"])
+def test_a_body_that_grows_past_64_kib_once_normalised_is_refused(secret):
+    """1E15 (4 bytes) is stored as 1000000000000000.0 (18): a 60 KiB body would need a
+    250 KiB secret (Secrets Manager holds 64 KiB) or event detail."""
+    registry = registry_of({"blob": {**NUMBERS, "writeOnly": secret}, "small": {"type": "string"}})
+    body = {**BASE, "small": "s", "blob": [1e15] * 12_000}
+    raw = json.dumps(body, separators=(",", ":")).replace("1000000000000000.0", "1E15")
+    assert len(raw.encode()) <= LIMIT
+    try:
+        validate_create(parse_json_object(raw.encode()), registry)
+    except BadRequest as exc:
+        assert exc.data == [
+            {
+                "field": "blob",
+                "code": "TOO_LONG",
+                "message": "makes the customer larger than 64 KiB once stored",
+            }
+        ]
+    else:
+        raise AssertionError("accepted a customer too large to store")
+
+
+def test_a_body_of_64_kib_that_stays_64_kib_is_accepted():
+    registry = registry_of({"blob": {**NUMBERS, "writeOnly": True}})
+    body = {**BASE, "blob": [1] * 30_000}
+    assert len(json.dumps(body, separators=(",", ":")).encode()) <= LIMIT
+    assert validate_create(body, registry).secrets.get_secret_value()["blob"] == [1] * 30_000

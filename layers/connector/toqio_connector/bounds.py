@@ -33,6 +33,7 @@ request: at most ~100 x 300 bytes.
 
 from __future__ import annotations
 
+import json
 import math
 import sys
 from typing import Any
@@ -44,6 +45,12 @@ MAX_FIELD_LENGTH = 200
 # costliest: nested anyOf/oneOf, references), this is at most ~0.5 s of evaluation; a
 # 64 KiB array of ~32k numbers checked by "items": {"type": ...} takes ~64k steps.
 MAX_STEPS = 80_000
+# What one customer may take once normalised, in the item's data and in its secret alike:
+# Secrets Manager holds at most 64 KiB, and an event carries the data under EventBridge's
+# 256 KiB. A body is at most 64 KiB, but numbers re-serialise longer (1E15 is stored as
+# 1000000000000000.0), so the stored form is measured too.
+MAX_STORED_BYTES = 64 * 1024
+TOO_LARGE_STORED = f"makes the customer larger than {MAX_STORED_BYTES // 1024} KiB once stored"
 
 TOO_DEEP = f"must not be nested more than {MAX_DEPTH} levels deep"
 OUT_OF_RANGE = "must not hold a number beyond the range of a double"
@@ -87,6 +94,11 @@ def integer_in_range(text: str) -> int:
     if _out_of_range(number):
         raise ValueError("integer out of range")
     return number
+
+
+def stored_size(document: dict[str, Any]) -> int:
+    """Bytes of ``document`` as the connector stores it (compact UTF-8 JSON)."""
+    return len(json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode())
 
 
 def shorten(text: str, limit: int = MAX_FIELD_LENGTH) -> str:

@@ -194,7 +194,12 @@ def _check_schema(schema: dict[str, Any], source: str) -> None:
     from jsonschema import Draft202012Validator
     from jsonschema.exceptions import SchemaError
 
-    from toqio_connector.schema_keywords import FORMAT_CHECKER, bad_patterns
+    from toqio_connector.schema_keywords import (
+        CHECKED_FORMATS,
+        FORMAT_CHECKER,
+        bad_patterns,
+        unchecked_formats,
+    )
 
     problem = value_problem(schema)  # before jsonschema walks it: a value, like a request's
     if problem:
@@ -204,6 +209,12 @@ def _check_schema(schema: dict[str, Any], source: str) -> None:
             source,
             f"pattern {json.dumps(pattern, ensure_ascii=False)} at {field_path(where)}"
             f" is not an ECMA-262 regular expression ({why})",
+        )
+    for name, where in unchecked_formats(schema):
+        raise _fail(
+            source,
+            f"format {json.dumps(name, ensure_ascii=False)} at {field_path(where)} is not one"
+            f" the connector checks ({', '.join(sorted(CHECKED_FORMATS))}): use a pattern",
         )
     try:  # its format checker: "regex" is ECMA-262 there too
         Draft202012Validator.check_schema(schema, format_checker=FORMAT_CHECKER)

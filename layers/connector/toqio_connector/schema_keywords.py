@@ -449,9 +449,19 @@ def _counted(keyword: str, function: Callable[..., Any]) -> Callable[..., Any]:
     return counted
 
 
+# The formats enforced, the same wherever the connector runs: jsonschema checks a format
+# only when an optional package for it is installed, which differs between a developer's
+# environment and the Lambda layer. These need the standard library, or rfc3339-validator
+# (date-time, time), a dependency of the layer. A registry using another format is refused.
+CHECKED_FORMATS = frozenset(
+    {"date", "date-time", "time", "email", "idn-email", "ipv4", "ipv6", "uuid", "regex"}
+)
+
+
 def _format_checker() -> FormatChecker:
     checker = FormatChecker(formats=())
-    checker.checkers = dict(Draft202012Validator.FORMAT_CHECKER.checkers)
+    known = Draft202012Validator.FORMAT_CHECKER.checkers
+    checker.checkers = {name: known[name] for name in CHECKED_FORMATS - {"regex"}}
     checker.checks("regex", raises=RegexError)(is_regex)
     return checker
 
@@ -499,6 +509,19 @@ def _patterns(schema: dict[str, Any], at: Location) -> Iterator[tuple[str, Locat
         yield schema["pattern"], (*at, "pattern")
     if isinstance(schema.get("patternProperties"), dict):
         yield from ((key, (*at, "patternProperties")) for key in schema["patternProperties"])
+
+
+def unchecked_formats(schema: Any) -> Iterator[tuple[str, Location]]:
+    """(format, where) for each ``format`` of ``schema`` and its subschemas that the
+    connector does not check (see CHECKED_FORMATS)."""
+    pending: list[tuple[Any, Location]] = [(schema, ())]
+    while pending:
+        node, at = pending.pop()
+        if not isinstance(node, dict):
+            continue
+        if "format" in node and node["format"] not in CHECKED_FORMATS:
+            yield str(node["format"]), (*at, "format")
+        pending.extend(_subschemas(node, at))
 
 
 def bad_patterns(schema: Any) -> Iterator[tuple[str, Location, str]]:

@@ -13,7 +13,15 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
-from toqio_connector.bounds import MAX_PROBLEMS, MORE_PROBLEMS, integer_in_range, shorten
+from toqio_connector.bounds import (
+    MAX_PROBLEMS,
+    MAX_STORED_BYTES,
+    MORE_PROBLEMS,
+    TOO_LARGE_STORED,
+    integer_in_range,
+    shorten,
+    stored_size,
+)
 from toqio_connector.errors import BadRequest
 from toqio_connector.models import (
     CONTROL_CHARACTERS,
@@ -202,4 +210,16 @@ def validate_create(payload: dict[str, Any], registry: Registry | None = None) -
     data.update((key, MASK if key in secret_names else value) for key, value in custom.items())
     secrets = request.secret_values()
     secrets.update((key, value) for key, value in custom.items() if key in secret_names)
+    _check_stored_size(data, secrets, custom)
     return NewCustomer(id=request.id, data=data, secrets=secrets)
+
+
+def _check_stored_size(
+    data: dict[str, Any], secrets: dict[str, Any], custom: dict[str, Any]
+) -> None:
+    """400 if the item's data or the secret would be too large once stored, naming the
+    largest custom parameter (common ones are bounded well below)."""
+    if stored_size(data) <= MAX_STORED_BYTES and stored_size(secrets) <= MAX_STORED_BYTES:
+        return
+    largest = max(custom, key=lambda name: stored_size({name: custom[name]}), default="id")
+    raise BadRequest(data=[field_error(shorten(largest), "TOO_LONG", TOO_LARGE_STORED)])
