@@ -380,3 +380,22 @@ def test_a_secret_line_that_is_not_text_is_refused_and_nothing_is_written(
     assert "refused" in capsys.readouterr().err
     assert item("a1") == before and versions("a1") == secrets_before
     assert len(stream_batch(stack)["Records"]) == records
+
+
+def test_a_secret_custom_parameter_follows_the_same_text_rule(env, monkeypatch, capsys):
+    stack, api = env
+    call(api, "POST", "/customers", body("a1"), customer_id="a1")
+    before = item("a1")
+    argv = ["set", "a1", "--secret", "webhookSigningSecret"]
+    typed = b"webhook-\x07bell-secret-0000\n"
+    assert run(*argv, stdin=typed, monkeypatch=monkeypatch) == cli.EXIT_INVALID
+    assert "must not contain control characters" in capsys.readouterr().err
+    assert item("a1") == before
+    status, reply = call(
+        api,
+        "POST",
+        "/customers",
+        body("a2", webhookSigningSecret="x\ty-0000000000"),
+        customer_id="a2",
+    )
+    assert status == 400 and reply["data"][0]["field"] == "webhookSigningSecret"

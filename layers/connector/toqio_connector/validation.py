@@ -29,6 +29,7 @@ from toqio_connector.models import (
     CustomerRequest,
     NewCustomer,
     PaymentProvider,
+    secret_text_problem,
 )
 
 if TYPE_CHECKING:
@@ -197,6 +198,11 @@ def validate_create(payload: dict[str, Any], registry: Registry | None = None) -
     except ValidationError as exc:
         errors.extend(_translate(error) for error in exc.errors(include_input=False))
     errors.extend(registry.errors(custom))
+    errors.extend(
+        field_error(name, "INVALID_VALUE", problem)
+        for name in sorted(registry.secret_names & custom.keys())
+        if isinstance(custom[name], str) and (problem := secret_text_problem(custom[name]))
+    )
     errors.extend(
         field_error(shorten(name), "UNKNOWN_PARAMETER", "is not a known parameter")
         for name in unknown[: MAX_PROBLEMS + 1]
