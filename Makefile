@@ -43,7 +43,7 @@ test: lint
 
 ## openapi: regenerate docs/openapi*.json from the code and the registries
 openapi: setup
-	$(VENV)/bin/python -m toqio_local.openapi
+	$(VENV)/bin/python -m toqio_connector.openapi docs
 
 ## layer-requirements: pin the Lambda layer's packages to uv.lock (less what the
 ## Lambda runtime already has: boto3, botocore and their own dependencies)

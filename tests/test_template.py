@@ -108,24 +108,14 @@ GATEWAY = {
 }
 
 
-def test_gateway_responses_cover_the_gateways_own_errors():
-    expected = {
-        "UNAUTHORIZED": (401, "UNAUTHORIZED"),
-        "ACCESS_DENIED": (403, "FORBIDDEN"),
-        "MISSING_AUTHENTICATION_TOKEN": (404, "NOT_FOUND"),
-        "RESOURCE_NOT_FOUND": (404, "NOT_FOUND"),
-        "REQUEST_TOO_LARGE": (413, "PAYLOAD_TOO_LARGE"),
-        "UNSUPPORTED_MEDIA_TYPE": (415, "UNSUPPORTED_MEDIA_TYPE"),
-        "THROTTLED": (503, "SERVICE_UNAVAILABLE"),
-        "INTEGRATION_TIMEOUT": (503, "SERVICE_UNAVAILABLE"),
-        "INTEGRATION_FAILURE": (503, "SERVICE_UNAVAILABLE"),
-        "DEFAULT_4XX": (400, "BAD_REQUEST"),
-        "DEFAULT_5XX": (500, "INTERNAL_ERROR"),
-    }
-    assert set(GATEWAY) == set(expected)
-    for kind, (status, code) in expected.items():
+def test_gateway_responses_are_the_error_table_s():
+    """Status, code, message and Retry-After as errors.py defines them: one source."""
+    from toqio_connector.errors import GATEWAY_RESPONSES, ServiceUnavailable
+
+    assert set(GATEWAY) == set(GATEWAY_RESPONSES)
+    for kind, error in GATEWAY_RESPONSES.items():
         props = GATEWAY[kind]
-        assert int(props["StatusCode"]) == status
+        assert int(props["StatusCode"]) == error.status
         assert props["ResponseParameters"]["gatewayresponse.header.Content-Type"] == (
             "'application/json'"
         )
@@ -136,16 +126,19 @@ def test_gateway_responses_cover_the_gateways_own_errors():
             )
         )
         assert body == {
-            "code": code,
+            "code": error.code,
             "errorSeverity": "ERROR",
-            "message": body["message"],
-            "httpStatus": status,
+            "message": error.message,
+            "httpStatus": error.status,
             "requestId": "req-1",
             "date": "2026-11-24T03:54:00.857Z",
             "errorOrigin": "connector",
         }
-        if status == 503:
-            assert props["ResponseParameters"]["gatewayresponse.header.Retry-After"] == "'1'"
+        retry_after = props["ResponseParameters"].get("gatewayresponse.header.Retry-After")
+        if issubclass(error, ServiceUnavailable):
+            assert retry_after == f"'{ServiceUnavailable.retry_after_seconds}'"
+        else:
+            assert retry_after is None
 
 
 @settings(max_examples=300, deadline=None)

@@ -1,9 +1,10 @@
-"""The API's OpenAPI 3.1 document, generated from the code.
+"""The API's OpenAPI 3.1 document, generated from the code (models, errors, registry).
 
 The Create request schema is the pydantic model's (secret fields are ``writeOnly``)
-with the registry's custom parameters merged in at the top level. ``make openapi``
-writes ``docs/openapi.json`` (the shipped registry) and ``docs/openapi.example.json``
-(the documented example registry); a test fails when either is stale.
+with the registry's custom parameters merged in at the top level; the error responses
+come from ``errors.ERRORS``. ``make openapi`` writes ``docs/openapi.json`` (the shipped
+registry) and ``docs/openapi.example.json`` (the documented example registry); a test
+fails when either is stale.
 """
 
 from __future__ import annotations
@@ -14,33 +15,27 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from toqio_connector.errors import ERRORS
 from toqio_connector.models import MASK, CustomerRequest
 from toqio_connector.registry import DEFAULT_FILE, Registry, load_registry
 from toqio_connector.validation import FIELD_ERROR_CODES
-from toqio_local.template import ROOT
 
-DOCS = ROOT / "docs"
-OUTPUTS = {
-    DOCS / "openapi.json": DEFAULT_FILE,
-    DOCS / "openapi.example.json": DEFAULT_FILE.parent / "example.json",
+# The documents, by file name, and the registry each is made with.
+DOCUMENTS = {
+    "openapi.json": DEFAULT_FILE,
+    "openapi.example.json": DEFAULT_FILE.parent / "example.json",
 }
 REF = "#/components/schemas/{model}"
 
-ERRORS = {
-    "400": "BAD_REQUEST: the body is not JSON, not an object, or fails validation",
-    "401": "UNAUTHORIZED: missing, malformed, badly signed, expired or wrongly-claimed token",
-    "403": "FORBIDDEN: the token's customerID is not the customer addressed",
-    "404": "CUSTOMER_NOT_FOUND (Find) or NOT_FOUND (unknown path)",
-    "405": "METHOD_NOT_ALLOWED: known path, other method",
-    "409": "CUSTOMER_ALREADY_EXISTS: the id exists with different content",
-    "413": "PAYLOAD_TOO_LARGE: body over 64 KiB",
-    "415": "UNSUPPORTED_MEDIA_TYPE: a body not sent as application/json",
-    "500": "INTERNAL_ERROR",
-    "503": "SERVICE_UNAVAILABLE: AWS throttling or outage, or the same customer in flight; "
-    "retry after Retry-After seconds",
-}
-CREATE_ERRORS = ("400", "401", "403", "405", "409", "413", "415", "500", "503")
-FIND_ERRORS = ("401", "403", "404", "405", "500", "503")
+
+
+def _described(status: int) -> str:
+    """The documentation of a status: each code it may carry, and when."""
+    return "; ".join(f"{e.code}: {e.when}" for e in ERRORS if e.status == status)
+
+
+CREATE_ERRORS = (400, 401, 403, 405, 409, 413, 415, 500, 503)
+FIND_ERRORS = (401, 403, 404, 405, 500, 503)
 
 
 def _masked(schema: dict[str, Any]) -> dict[str, Any]:
@@ -110,7 +105,7 @@ def document(registry: Registry) -> dict[str, Any]:
         ),
     }
 
-    def responses(codes: tuple[str, ...]) -> dict[str, Any]:
+    def responses(codes: tuple[int, ...]) -> dict[str, Any]:
         result: dict[str, Any] = {
             "200": {
                 "description": "OK: the customer, secrets masked",
@@ -120,8 +115,8 @@ def document(registry: Registry) -> dict[str, Any]:
             }
         }
         for code in codes:
-            result[code] = {
-                "description": ERRORS[code],
+            result[str(code)] = {
+                "description": _described(code),
                 "content": {
                     "application/json": {"schema": {"$ref": REF.format(model="ErrorEnvelope")}}
                 },
@@ -188,17 +183,19 @@ def render(registry: Registry) -> str:
 
 
 def main() -> None:
-    """Write the documents; with ``--check``, only say which are stale (exit 1)."""
+    """``python -m toqio_connector.openapi DIR``: write the documents into DIR; with
+    ``--check``, only say which are stale (exit 1)."""
+    folder = Path(next((a for a in sys.argv[1:] if not a.startswith("-")), "docs"))
     stale = []
-    for output, registry_file in OUTPUTS.items():
-        text = render(load_registry(registry_file))
+    for name, registry_file in DOCUMENTS.items():
+        output, text = folder / name, render(load_registry(registry_file))
         if "--check" in sys.argv:
             if not output.exists() or output.read_text() != text:
-                stale.append(str(output.relative_to(ROOT)))
+                stale.append(str(output))
             continue
         output.parent.mkdir(exist_ok=True)
         output.write_text(text)
-        print(f"wrote {output.relative_to(ROOT)}")
+        print(f"wrote {output}")
     if stale:
         sys.exit(f"stale: {', '.join(stale)} (run `make openapi`)")
 
