@@ -19,7 +19,7 @@ from typing import Any
 
 from common import BENCH, FUNCTIONS, Function, code_dir, lambda_environment, median
 
-from toqio_local.template import Stack
+from toqio_local.template import ResolvedTemplate
 
 PROBE = BENCH / "coldstart_probe.py"
 EXPLAIN_PROBE = BENCH / "explain_probe.py"
@@ -67,7 +67,7 @@ class Kind:
         }
 
 
-def kinds(stack: Stack, home: Path, pycache: Path) -> dict[str, Kind]:
+def kinds(stack: ResolvedTemplate, home: Path, pycache: Path) -> dict[str, Kind]:
     result: dict[str, Kind] = {}
     for function in FUNCTIONS.values():
         env = {**lambda_environment(stack, function, home), "PYTHONPYCACHEPREFIX": str(pycache)}
@@ -83,7 +83,9 @@ def kinds(stack: Stack, home: Path, pycache: Path) -> dict[str, Kind]:
     return result
 
 
-def measure(stack: Stack, rounds: int, home: Path, pycache: Path, log: Any) -> dict[str, Kind]:
+def measure(
+    stack: ResolvedTemplate, rounds: int, home: Path, pycache: Path, log: Any
+) -> dict[str, Kind]:
     """``rounds`` cold starts of every kind; each round runs every kind once, shuffled."""
     all_kinds = kinds(stack, home, pycache)
     for kind in all_kinds.values():  # compiles the bytecode cache; not counted

@@ -12,10 +12,11 @@ from pathlib import Path
 from typing import Any
 
 from toqio_local import resources
-from toqio_local.template import ROOT, Stack, load
+from toqio_local.template import ResolvedTemplate
 
 REGION = "eu-west-1"
 BENCH = Path(__file__).resolve().parent
+ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench-results"
 SAMPLE_CREATE = ROOT / "events" / "create_customer.json"
 
@@ -50,9 +51,9 @@ def rsa_public_pem() -> str:
     )
 
 
-def stack(public_pem: str) -> Stack:
+def stack(public_pem: str) -> ResolvedTemplate:
     """template.yaml with the parameter and the physical names its functions refer to."""
-    result = Stack(load(), region=REGION)
+    result = ResolvedTemplate.read(ROOT / "template.yaml", region=REGION)
     result.parameter_values["ToqioPublicKeys"] = public_pem
     for logical_id in ("CustomersTable",):
         result.refs[logical_id] = resources.physical_name(result, logical_id)
@@ -61,11 +62,11 @@ def stack(public_pem: str) -> Stack:
     return result
 
 
-def code_dir(stack: Stack, function: Function) -> Path:
-    return ROOT / stack.function_property(function.logical_id, "CodeUri")
+def code_dir(stack: ResolvedTemplate, function: Function) -> Path:
+    return stack.path(stack.function_property(function.logical_id, "CodeUri"))
 
 
-def lambda_environment(stack: Stack, function: Function, home: Path) -> dict[str, str]:
+def lambda_environment(stack: ResolvedTemplate, function: Function, home: Path) -> dict[str, str]:
     """What a Lambda container of ``function`` starts with: the runtime's variables (fake
     credentials), then the template's (Globals overlaid with the function's own).
 

@@ -37,7 +37,7 @@ from common import (
     sample_create_body,
 )
 
-from toqio_local.template import Stack
+from toqio_local.template import ResolvedTemplate
 
 # --- counting AWS calls at the SDK level ---------------------------------------------
 
@@ -177,13 +177,13 @@ class Context:
         self.aws_request_id = str(uuid.uuid4())
 
 
-def context(stack: Stack, key: str) -> Context:
+def context(stack: ResolvedTemplate, key: str) -> Context:
     logical_id = FUNCTIONS[key].logical_id
     memory = int(stack.function_property(logical_id, "MemorySize", 128))
     return Context(f"{stack.name}-{logical_id}", memory)
 
 
-def load_handler(stack: Stack, key: str) -> ModuleType:
+def load_handler(stack: ResolvedTemplate, key: str) -> ModuleType:
     """``functions/<key>/app.py`` imported as Lambda does (its folder first on sys.path)."""
     folder = code_dir(stack, FUNCTIONS[key])
     spec = importlib.util.spec_from_file_location(f"bench_{key}_app", folder / "app.py")
@@ -337,7 +337,9 @@ def stream_records(session: Any, table: str, wanted: list[str]) -> list[dict[str
 # --- the run ---------------------------------------------------------------------------
 
 
-def run(stack: Stack, iterations: int, warmup: int, home: Path, log: Any) -> dict[str, Any]:
+def run(
+    stack: ResolvedTemplate, iterations: int, warmup: int, home: Path, log: Any
+) -> dict[str, Any]:
     from moto.server import ThreadedMotoServer
 
     from toqio_local import moto_fixes
@@ -367,7 +369,7 @@ def run(stack: Stack, iterations: int, warmup: int, home: Path, log: Any) -> dic
 
 
 def _measure(
-    stack: Stack,
+    stack: ResolvedTemplate,
     counter: CallCounter,
     iterations: int,
     warmup: int,

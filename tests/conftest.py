@@ -31,10 +31,10 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from hypothesis import HealthCheck, settings
 from moto import mock_aws
 
+from tests.support import TEMPLATE
 from toqio_connector.adapters import aws as aws_adapter
 from toqio_local import resources
-from toqio_local.template import Stack as TemplateStack
-from toqio_local.template import load as load_template
+from toqio_local.template import ResolvedTemplate
 
 ROOT = Path(__file__).resolve().parents[1]
 REGION = "eu-west-1"
@@ -149,7 +149,7 @@ def _plain(value: Any) -> Any:
 
 
 @dataclass
-class Stack:
+class Account:
     """The emulated account: the customers table (streamed), secrets, the event bus."""
 
     dynamodb: Any
@@ -220,11 +220,11 @@ def stack(env):
     with mock_aws():
         aws_adapter.client.cache_clear()
         session = boto3.session.Session(region_name=REGION)
-        created = TemplateStack(load_template())  # the table and bus template.yaml declares
+        created = ResolvedTemplate.read(TEMPLATE)  # the table and bus template.yaml declares
         resources.create_all(created, session)
         assert created.refs["CustomersTable"] == TABLE
         dynamodb, events = session.client("dynamodb"), session.client("events")
-        yield Stack(
+        yield Account(
             dynamodb=dynamodb,
             secretsmanager=session.client("secretsmanager"),
             events=events,
@@ -237,7 +237,7 @@ def stack(env):
 class Subscriber:
     """A subscriber of our own: a rule on the bus for the connector's events -> SQS."""
 
-    def __init__(self, stack: Stack) -> None:
+    def __init__(self, stack: Account) -> None:
         self.sqs = stack.sqs
         name = f"subscriber-{uuid.uuid4().hex[:8]}"
         self.queue = self.sqs.create_queue(QueueName=name)["QueueUrl"]

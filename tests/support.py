@@ -16,9 +16,10 @@ import boto3
 
 from toqio_local import resources
 from toqio_local.streams import lambda_record
-from toqio_local.template import Stack, load
+from toqio_local.template import ResolvedTemplate
 
 ROOT = Path(__file__).resolve().parents[1]
+TEMPLATE = ROOT / "template.yaml"
 EXAMPLE_REGISTRY = ROOT / "layers/connector/toqio_connector/registry/example.json"
 AWS_ENV = {
     "AWS_DEFAULT_REGION": "eu-west-1",
@@ -51,9 +52,9 @@ def set_aws_env(monkeypatch) -> None:
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
 
 
-def create_stack() -> Stack:
+def create_stack() -> ResolvedTemplate:
     """Inside an active moto mock: the template's table, bus and queue."""
-    stack = Stack(load())
+    stack = ResolvedTemplate.read(TEMPLATE)
     resources.create_all(stack, boto3.session.Session())
     return stack
 
@@ -92,7 +93,7 @@ def call(handler: Any, *args: Any, **kwargs: Any) -> tuple[int, dict]:
     return response["statusCode"], json.loads(response["body"])
 
 
-def stream_batch(stack: Stack, after: str | None = None) -> dict:
+def stream_batch(stack: ResolvedTemplate, after: str | None = None) -> dict:
     """Every record on the table's stream (after sequence number ``after``), as Lambda
     would hand them to the publisher."""
     streams = boto3.client("dynamodbstreams")

@@ -12,8 +12,8 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from tests.support import ROOT, Context, create_stack, load_handler, set_aws_env
-from toqio_local.template import Stack, load
+from tests.support import ROOT, TEMPLATE, Context, create_stack, load_handler, set_aws_env
+from toqio_local.template import ResolvedTemplate
 
 EVENTS = ROOT / "events"
 ENV = json.loads((EVENTS / "env.json").read_text())
@@ -36,7 +36,7 @@ def handler(function: str, code_dir: str, monkeypatch):
 
 
 def test_env_json_names_every_function_of_the_template():
-    functions = Stack(load()).of_type("AWS::Serverless::Function")
+    functions = ResolvedTemplate.read(TEMPLATE).of_type("AWS::Serverless::Function")
     assert set(ENV) == set(functions)
     for fid, variables in ENV.items():
         declared = set(functions[fid]["Properties"].get("Environment", {}).get("Variables", {}))

@@ -40,7 +40,7 @@ class Standin:
     def stop(self, *_args, **_kwargs):
         return True
 
-runner.LocalStack = Standin
+runner.LocalConnector = Standin
 raised = 0
 
 def on_line(frame, event, _arg):
@@ -81,7 +81,7 @@ def test_stop_ends_in_time_even_if_a_part_never_stops(monkeypatch):
     """``ThreadingHTTPServer.shutdown()`` waits forever for a ``serve_forever`` that never
     ran: the runner gives up on it rather than hang."""
     monkeypatch.setattr(runner, "STOP_SECONDS", 0.5, raising=False)
-    local = runner.LocalStack(api_port=0, aws_port=0)
+    local = runner.LocalConnector(api_port=0, aws_port=0)
     never_served = ThreadingHTTPServer(("127.0.0.1", 0), BaseHTTPRequestHandler)
     local._http = never_served
     stopping = threading.Thread(target=local.stop, daemon=True)

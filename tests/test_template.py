@@ -11,11 +11,12 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests.support import TEMPLATE
 from toqio_local import vtl
-from toqio_local.template import Stack, load
+from toqio_local.template import ResolvedTemplate
 
 ROOT = Path(__file__).resolve().parents[1]
-STACK = Stack(load())
+STACK = ResolvedTemplate.read(TEMPLATE)
 RESOURCES = STACK.resources
 
 

@@ -20,18 +20,18 @@ from typing import Any
 import pytest
 from conftest import full_customer
 
-from tests.support import api_event
+from tests.support import TEMPLATE, api_event
 from toqio_connector.adapters import aws
 from toqio_local import runner
 from toqio_local.functions import FunctionPool
-from toqio_local.template import Stack, load
+from toqio_local.template import ResolvedTemplate
 
 FUNCTION = "CustomersApiFunction"
 TABLE = "toqio-connector-CustomersTable"
 
 
-def template_stack() -> Stack:
-    stack = Stack(load())
+def template_stack() -> ResolvedTemplate:
+    stack = ResolvedTemplate.read(TEMPLATE)
     stack.refs["CustomersTable"] = TABLE  # what the runner names it when it creates it
     return stack
 

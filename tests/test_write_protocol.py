@@ -21,7 +21,7 @@ from uuid import uuid4
 import pytest
 from conftest import full_customer
 
-from tests.support import EXAMPLE_REGISTRY
+from tests.support import EXAMPLE_REGISTRY, TEMPLATE
 from toqio_connector.adapters import aws
 from toqio_connector.adapters.dynamodb import CustomerTable, StaleWrite
 from toqio_connector.adapters.secrets import SecretStore
@@ -366,9 +366,9 @@ def test_a_change_that_changes_nothing_writes_nothing(stack, registry):
 
 
 def test_writer_lifetime_covers_the_api_functions_timeout():
-    from toqio_local.template import Stack, load
+    from toqio_local.template import ResolvedTemplate
 
-    timeout = Stack(load()).function_property("CustomersApiFunction", "Timeout")
+    timeout = ResolvedTemplate.read(TEMPLATE).function_property("CustomersApiFunction", "Timeout")
     assert timeout <= WRITER_LIFETIME_SECONDS
     assert ABANDONED_AFTER_SECONDS >= 2 * WRITER_LIFETIME_SECONDS + 10  # adopter + skew
 

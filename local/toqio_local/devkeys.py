@@ -18,9 +18,9 @@ from toqio_connector.auth import (
     NOT_BEFORE_CLAIM,
     SUBJECT,
 )
-from toqio_local.template import ROOT
 
-KEY_FILE = ROOT / ".local" / "toqio-dev-key.pem"
+# In the project's folder (where `make run` and `make token` run), ignored by git.
+KEY_FILE = Path(".local") / "toqio-dev-key.pem"
 
 
 def private_key_pem(path: Path = KEY_FILE) -> bytes:

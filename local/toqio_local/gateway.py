@@ -15,7 +15,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from toqio_local import vtl
 from toqio_local.functions import FunctionCrashed, FunctionError, FunctionPool
-from toqio_local.template import Stack
+from toqio_local.template import ResolvedTemplate
 
 MAX_REQUEST_BYTES = 10 * 1024 * 1024  # API Gateway's payload limit
 
@@ -45,7 +45,9 @@ class Authorizer:
 class ApiGateway:
     """The REST API ``api_id`` of ``stack``; ``pools`` runs its functions."""
 
-    def __init__(self, stack: Stack, api_id: str, pools: dict[str, FunctionPool]) -> None:
+    def __init__(
+        self, stack: ResolvedTemplate, api_id: str, pools: dict[str, FunctionPool]
+    ) -> None:
         self.stack = stack
         self.pools = pools
         api = stack.resources[api_id]["Properties"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from toqio_local.template import Stack
+from toqio_local.template import ResolvedTemplate
 
 _TABLE_KEYS = (
     "AttributeDefinitions",
@@ -16,11 +16,13 @@ _TABLE_KEYS = (
 )
 
 
-def physical_name(stack: Stack, logical_id: str) -> str:
+def physical_name(stack: ResolvedTemplate, logical_id: str) -> str:
     return f"{stack.name}-{logical_id}"
 
 
-def create_table(stack: Stack, session: Any, logical_id: str, props: dict[str, Any]) -> None:
+def create_table(
+    stack: ResolvedTemplate, session: Any, logical_id: str, props: dict[str, Any]
+) -> None:
     client = session.client("dynamodb")
     name = props.get("TableName") or physical_name(stack, logical_id)
     kwargs = {key: props[key] for key in _TABLE_KEYS if key in props}
@@ -45,7 +47,9 @@ def create_table(stack: Stack, session: Any, logical_id: str, props: dict[str, A
         stack.attributes[(logical_id, "StreamArn")] = table["LatestStreamArn"]
 
 
-def create_event_bus(stack: Stack, session: Any, logical_id: str, props: dict[str, Any]) -> None:
+def create_event_bus(
+    stack: ResolvedTemplate, session: Any, logical_id: str, props: dict[str, Any]
+) -> None:
     name = props.get("Name") or physical_name(stack, logical_id)
     arn = session.client("events").create_event_bus(Name=name)["EventBusArn"]
     stack.refs[logical_id] = name
@@ -53,7 +57,9 @@ def create_event_bus(stack: Stack, session: Any, logical_id: str, props: dict[st
     stack.attributes[(logical_id, "Arn")] = arn
 
 
-def create_queue(stack: Stack, session: Any, logical_id: str, props: dict[str, Any]) -> None:
+def create_queue(
+    stack: ResolvedTemplate, session: Any, logical_id: str, props: dict[str, Any]
+) -> None:
     client = session.client("sqs")
     name = props.get("QueueName") or physical_name(stack, logical_id)
     attributes = {
@@ -78,7 +84,7 @@ CREATORS = {
 }
 
 
-def create_all(stack: Stack, session: Any) -> list[str]:
+def create_all(stack: ResolvedTemplate, session: Any) -> list[str]:
     """Create every table, bus and queue the template declares; their logical ids."""
     created = []
     for logical_id, resource in stack.resources.items():

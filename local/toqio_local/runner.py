@@ -21,7 +21,6 @@ import logging
 import os
 import signal
 import socket
-import sys
 import threading
 import time
 from collections.abc import Callable
@@ -32,7 +31,7 @@ from toqio_local import devkeys, moto_fixes, resources
 from toqio_local.functions import FunctionCrashed, FunctionPool, FunctionSpec
 from toqio_local.gateway import ApiGateway, serve
 from toqio_local.streams import StreamRelay
-from toqio_local.template import ROOT, Stack, load
+from toqio_local.template import TEMPLATE, ResolvedTemplate
 
 REGION = "eu-west-1"
 HOST = "127.0.0.1"
@@ -61,14 +60,22 @@ def _port_free(port: int) -> bool:
     return True
 
 
-class LocalStack:
+class LocalConnector:
     """Everything ``make run`` serves; ``start()`` then ``stop()``."""
 
-    def __init__(self, api_port: int = 3000, aws_port: int = 5000, max_workers: int = 4) -> None:
+    def __init__(
+        self,
+        api_port: int = 3000,
+        aws_port: int = 5000,
+        max_workers: int = 4,
+        template: Path = TEMPLATE,
+    ) -> None:
+        if not template.is_file():
+            raise SystemExit(f"no {template} here: run from the project's folder (make run)")
         self.api_port = api_port
         self.aws_port = aws_port
         self.max_workers = max_workers
-        self.stack = Stack(load(), region=REGION)
+        self.stack = ResolvedTemplate.read(template, region=REGION)
         self.pools: dict[str, FunctionPool] = {}
         self.relays: list[StreamRelay] = []
         self._moto: Any = None
@@ -94,7 +101,9 @@ class LocalStack:
         self._moto = ThreadedMotoServer(ip_address=HOST, port=self.aws_port, verbose=False)
         self._moto.start()
         session = boto3.session.Session()
-        self.stack.parameter_values["ToqioPublicKeys"] = devkeys.public_key_pem()
+        self.stack.parameter_values["ToqioPublicKeys"] = devkeys.public_key_pem(
+            self.stack.path(str(devkeys.KEY_FILE))
+        )
         resources.create_all(self.stack, session)
         self._start_functions()
         api_id = next(iter(self.stack.of_type("AWS::Serverless::Api")))
@@ -171,13 +180,13 @@ class LocalStack:
             lines.append(f"  queue          {stack.attributes[(lid, 'QueueName')]}")
         lines += [
             f"  secrets        {stack.parameter('SecretNamePrefix')}<customer id>/secrets",
-            f"  signing key    {devkeys.KEY_FILE.relative_to(ROOT)}",
+            f"  signing key    {self.stack.path(str(devkeys.KEY_FILE))}",
             "  token          make token CUSTOMER_ID=<id>",
         ]
         return "\n".join(lines)
 
 
-def function_spec(stack: Stack, fid: str) -> FunctionSpec:
+def function_spec(stack: ResolvedTemplate, fid: str) -> FunctionSpec:
     """How the template runs function ``fid``: code, handler, environment, timeout."""
     module, _, handler = stack.function_property(fid, "Handler").rpartition(".")
     timeout = float(stack.resolve(stack.function_property(fid, "Timeout", 3)))  # Lambda's: 3
@@ -191,7 +200,7 @@ def function_spec(stack: Stack, fid: str) -> FunctionSpec:
     }
     return FunctionSpec(
         name=fid,
-        code_dir=ROOT / stack.function_property(fid, "CodeUri"),
+        code_dir=stack.path(stack.function_property(fid, "CodeUri")),
         module=module,
         handler=handler,
         environment=environment,
@@ -236,7 +245,7 @@ class StopRequest:
 def main() -> None:
     stop = StopRequest()
     stop.install()  # first: a signal during the start-up stops it once it is up
-    local = LocalStack(
+    local = LocalConnector(
         api_port=int(os.environ.get("API_PORT", "3000")),
         aws_port=int(os.environ.get("AWS_PORT", "5000")),
     )
@@ -253,5 +262,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    sys.path.insert(0, str(Path(__file__).resolve().parent))
     main()

@@ -9,8 +9,9 @@ from typing import Any
 
 import yaml
 
-ROOT = Path(__file__).resolve().parents[2]
-TEMPLATE = ROOT / "template.yaml"
+# In the project's folder, where `make run` runs; paths in it (CodeUri...) are relative to
+# its folder, as SAM takes them.
+TEMPLATE = Path("template.yaml")
 
 
 class _CfnLoader(yaml.SafeLoader):
@@ -33,8 +34,8 @@ def _tag(loader: _CfnLoader, suffix: str, node: yaml.Node) -> Any:
 _CfnLoader.add_multi_constructor("!", _tag)
 
 
-def load(path: Path = TEMPLATE) -> dict[str, Any]:
-    loader = _CfnLoader(path.read_text(encoding="utf-8"))  # a SafeLoader: plain data only
+def load(path: Path | str = TEMPLATE) -> dict[str, Any]:
+    loader = _CfnLoader(Path(path).read_text(encoding="utf-8"))  # a SafeLoader: plain data only
     try:
         return loader.get_single_data()
     finally:
@@ -42,7 +43,7 @@ def load(path: Path = TEMPLATE) -> dict[str, Any]:
 
 
 @dataclass
-class Stack:
+class ResolvedTemplate:
     """The template, with parameters and the physical names/attributes of created resources."""
 
     template: dict[str, Any]
@@ -52,6 +53,16 @@ class Stack:
     parameter_values: dict[str, str] = field(default_factory=dict)
     refs: dict[str, str] = field(default_factory=dict)  # logical id -> Ref value
     attributes: dict[tuple[str, str], str] = field(default_factory=dict)
+    folder: Path = Path(".")  # where the template is: its relative paths start here
+
+    @classmethod
+    def read(cls, path: Path | str = TEMPLATE, **options: Any) -> ResolvedTemplate:
+        """The template at ``path``, its paths taken relative to its folder."""
+        return cls(load(path), folder=Path(path).parent, **options)
+
+    def path(self, relative: str) -> Path:
+        """A path the template names (a CodeUri...), from the template's folder."""
+        return self.folder / relative
 
     @property
     def resources(self) -> dict[str, Any]:
