@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from toqio_connector.errors import ERRORS
-from toqio_connector.models import MASK, CustomerRequest
+from toqio_connector.models import MASK, NO_CONTROL_CHARACTERS_PATTERN, CustomerRequest
 from toqio_connector.registry import DEFAULT_FILE, Registry, load_registry
 from toqio_connector.validation import FIELD_ERROR_CODES
 
@@ -54,6 +54,17 @@ def _masked(schema: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
+def _declared(name: str, schema: dict[str, Any], registry: Registry) -> dict[str, Any]:
+    """A custom parameter as the API takes it: a secret one's text also follows the secret
+    text rule (no control characters), as the common secret fields do."""
+    declared = copy.deepcopy(schema)
+    if name not in registry.secret_names:
+        return declared
+    if "pattern" not in declared:
+        return {**declared, "pattern": NO_CONTROL_CHARACTERS_PATTERN}
+    return {"allOf": [declared, {"pattern": NO_CONTROL_CHARACTERS_PATTERN}], "writeOnly": True}
+
+
 def _envelope(data: dict[str, Any] | None, error: bool) -> dict[str, Any]:
     properties: dict[str, Any] = {
         "code": {"type": "string"},
@@ -76,7 +87,7 @@ def document(registry: Registry) -> dict[str, Any]:
     components = request.pop("$defs", {})
     request["title"] = "CreateCustomerRequest"
     for name, schema in registry.properties.items():
-        request["properties"][name] = copy.deepcopy(schema)
+        request["properties"][name] = _declared(name, schema, registry)
     request["required"] = [*request.get("required", []), *registry.required]
     view = _masked(request)
     view["title"] = "Customer"
