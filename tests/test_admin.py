@@ -399,3 +399,51 @@ def test_a_secret_custom_parameter_follows_the_same_text_rule(env, monkeypatch, 
         customer_id="a2",
     )
     assert status == 400 and reply["data"][0]["field"] == "webhookSigningSecret"
+
+
+def test_a_customer_whose_secret_was_deleted_is_refused_and_backfill_goes_on(env, capsys):
+    stack, api = env
+    for customer_id in ("b0", "b1", "b2"):
+        call(api, "POST", "/customers", body(customer_id), customer_id=customer_id)
+    secrets = boto3.client("secretsmanager")
+    secrets.delete_secret(SecretId=item("b1")["secretArn"]["S"], ForceDeleteWithoutRecovery=True)
+    assert run("set", "b1", "riskTier=LOW") == cli.EXIT_INVALID
+    assert "missing" in capsys.readouterr().err
+    assert run("backfill", "settlementDelayDays", "--value", "2", "--yes") == cli.EXIT_INVALID
+    err = capsys.readouterr().err
+    assert "2 updated" in err and "failed b1" in err
+    assert json.loads(item("b2")["data"]["S"])["settlementDelayDays"] == 2
+
+
+def test_a_byte_order_mark_is_not_part_of_the_value(env, monkeypatch):
+    _, api = env
+    call(api, "POST", "/customers", body("a1"), customer_id="a1")
+    typed = "\ufeffbom-api-key-0001\r\n".encode()
+    assert run("set", "a1", "--secret", "apiKey", stdin=typed, monkeypatch=monkeypatch) == 0
+    assert current_secret("a1")["apiKey"] == "bom-api-key-0001"
+
+
+def test_options_and_values_in_any_order(env, monkeypatch):
+    _, api = env
+    call(api, "POST", "/customers", body("a1"), customer_id="a1")
+    argv = ["set", "a1", "--secret", "apiKey", "riskTier=HIGH"]
+    assert run(*argv, stdin=b"any-order-key-0001\n", monkeypatch=monkeypatch) == 0
+    assert json.loads(item("a1")["data"]["S"])["riskTier"] == "HIGH"
+
+
+def test_a_value_that_is_not_unicode_is_refused_not_a_traceback(env, capsys):
+    _, api = env
+    call(api, "POST", "/customers", body("a1"), customer_id="a1")
+    before = item("a1")
+    assert run("set", "a1", 'tags=["\\ud800"]') in (cli.EXIT_INVALID, cli.EXIT_USAGE)
+    assert "Traceback" not in capsys.readouterr().err
+    assert item("a1") == before
+
+
+def test_ctrl_c_is_an_exit_code_not_a_traceback(env, monkeypatch, capsys):
+    def interrupted(_args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "run", interrupted)
+    assert cli.main(["show", "a1"]) == cli.EXIT_INTERRUPTED
+    assert "interrupted" in capsys.readouterr().err

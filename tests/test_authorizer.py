@@ -373,3 +373,9 @@ def test_refusals_log_the_reason_never_the_token(authorizer, rsa_keys, caplog):
     assert "exp is not a number" in text
     for part in token.split("."):
         assert part not in text
+
+
+@pytest.mark.parametrize("ahead", [70, 3600])
+def test_an_issued_at_in_the_future_is_not_a_reason_to_refuse(authorizer, rsa_keys, ahead):
+    """Contract 1 enforces exp and nbf; iat need only be a JSON number."""
+    assert_allowed(call(authorizer(), signed(rsa_keys[0], iat=int(time.time()) + ahead)))

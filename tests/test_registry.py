@@ -320,3 +320,43 @@ def test_every_checked_format_is_enforced(name, good, bad):
     )
     assert registry.errors({"when": good}) == []
     assert [e["code"] for e in registry.errors({"when": bad})] == ["INVALID_VALUE"]
+
+
+# --- references resolve within the registry, or it does not start -------------------------
+
+DRAFT = "https://json-schema.org/draft/2020-12/schema"
+
+
+@pytest.mark.parametrize(
+    "schema",
+    [
+        {"properties": {"x": {"$ref": "#/$defs/missing"}}},
+        {"properties": {"x": {"$ref": "https://example.com/x.json"}}},
+        {"properties": {"x": {"$dynamicRef": "#nope"}}},
+        {"properties": {"x": {"type": "object", "properties": {"y": {"$ref": "#/nowhere"}}}}},
+        {"$ref": "https://example.com/y.json", "properties": {}},
+    ],
+    ids=["dangling", "remote", "dynamic", "nested", "top-level"],
+)
+def test_a_reference_that_does_not_resolve_stops_start_up(schema):
+    with pytest.raises(RegistryError, match="does not resolve within the registry"):
+        parse_registry({"$schema": DRAFT, "type": "object", **schema}, "r.json", COMMON_PARAMETERS)
+
+
+def test_references_within_the_registry_load_and_validate():
+    schema = {
+        "$schema": DRAFT,
+        "type": "object",
+        "$defs": {"code": {"type": "string", "pattern": "^[A-Z]{3}$"}},
+        "properties": {
+            "a": {"$ref": "#/$defs/code"},
+            "b": {
+                "$id": "https://toqio.example/b",
+                "$defs": {"n": {"type": "integer"}},
+                "$ref": "#/$defs/n",
+            },
+        },
+    }
+    registry = parse_registry(schema, "r.json", COMMON_PARAMETERS)
+    assert registry.errors({"a": "EUR", "b": 3}) == []
+    assert {e["field"] for e in registry.errors({"a": "eur", "b": "3"})} == {"a", "b"}

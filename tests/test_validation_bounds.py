@@ -418,3 +418,18 @@ def test_a_body_of_64_kib_that_stays_64_kib_is_accepted():
     body = {**BASE, "blob": [1] * 30_000}
     assert len(json.dumps(body, separators=(",", ":")).encode()) <= LIMIT
     assert validate_create(body, registry).secrets.get_secret_value()["blob"] == [1] * 30_000
+
+
+def test_a_400_for_long_keys_of_wide_characters_stays_smaller_than_its_request():
+    """Field names are shortened in bytes: 101 unknown keys of 160 emoji each (a 64 KiB
+    request) get a 400 smaller than the request, not 70 KiB."""
+    body = {**BASE, **{f"{n:03d}" + "\U0001f600" * 160: 1 for n in range(101)}}
+    raw = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+    assert len(raw) <= LIMIT
+    problems, message = outcome(
+        load_registry(None), **{k: v for k, v in body.items() if k not in BASE}
+    )
+    reply = json.dumps(problems, ensure_ascii=False).encode()
+    assert len(problems) == 100 and message == MORE_PROBLEMS
+    assert all(len(p["field"].encode()) <= 200 for p in problems)
+    assert len(reply) < len(raw) / 2

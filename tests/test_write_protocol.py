@@ -467,3 +467,102 @@ def test_a_foreign_secret_at_the_customers_name_is_a_conflict_not_a_500(api, sta
     assert stack.items() == []
     (secret,) = stack.secret_list()
     assert stack.secret_string(secret["ARN"]) == foreign  # not ours to touch
+
+
+# --- the SDK retries a conditional write whose answer was lost ------------------------------
+
+
+@pytest.fixture
+def answers_lost_once(monkeypatch):
+    """The next PutItem lands, its answer is lost, and the SDK sends it again: the retry
+    meets the condition the first attempt made false."""
+    client = aws.client("dynamodb")
+    real, calls = client.put_item, []
+
+    def put_item(**kwargs):
+        calls.append(kwargs)
+        if len(calls) == 1:
+            real(**kwargs)  # landed; the answer never arrives
+        return real(**kwargs)
+
+    monkeypatch.setattr(client, "put_item", put_item)
+    return calls
+
+
+def test_a_change_whose_item_write_was_retried_is_stored_not_refused(
+    stack, registry, answers_lost_once
+):
+    service(registry).create(customer_body(), "c1")
+    answers_lost_once.clear()
+    result = operator(registry).update("c1", Change(secrets={"webhookSigningSecret": CANARY_A}))
+    assert result.changed and len(answers_lost_once) == 1
+    assert_settled(stack, CANARY_A)
+    assert not [s for s in stack.secret_list() if "/pending/" in s["Name"]]
+
+
+def test_a_create_whose_item_write_was_retried_is_created(stack, registry, answers_lost_once):
+    assert service(registry).create(customer_body(), "c1").created
+    assert_settled(stack, ORIGINAL)
+
+
+@pytest.mark.parametrize("same_content", [True, False])
+def test_a_create_for_a_customer_whose_secret_was_deleted_is_409_not_500(
+    api, stack, capsys, same_content
+):
+    assert api.create(full_customer("c1")).status == 200
+    (secret,) = stack.secret_list()
+    stack.secretsmanager.delete_secret(SecretId=secret["ARN"], ForceDeleteWithoutRecovery=True)
+    body = full_customer("c1") if same_content else full_customer("c1", apiKey="another-key-0")
+    reply = api.create(body)
+    assert reply.status == 409 and reply.body["code"] == "CUSTOMER_ALREADY_EXISTS"
+    assert "secret version the customer's item names is missing" in capsys.readouterr().out
+
+
+def test_an_old_json_secret_the_connector_never_made_is_never_deleted(stack, registry):
+    name = "toqio-connector/customers/c1/secrets"
+    stack.secretsmanager.create_secret(Name=name, SecretString='{"foo": "FOREIGN-VALUE"}')
+    taker = service(registry)
+    taker.store.clock = later(ABANDONED_AFTER_SECONDS + 1)
+    with pytest.raises(CustomerAlreadyExists):
+        taker.create(customer_body(), "c1")
+    assert stack.secret_string(name) == '{"foo": "FOREIGN-VALUE"}'
+    assert stack.items() == []
+
+
+@pytest.mark.parametrize("landed", [True, False])
+def test_an_operator_interrupting_the_item_write_leaves_no_refused_value(stack, registry, landed):
+    """Ctrl-C while the conditional write is on its way: if it did not land, the pending
+    secret goes with its values; if it did, the next reader finishes the change."""
+    service(registry).create(customer_body(), "c1")
+    writer = operator(registry)
+    real_replace = writer.store.table.replace
+
+    def interrupted(customer, expected_version):
+        if landed:
+            real_replace(customer, expected_version=expected_version)
+        raise KeyboardInterrupt
+
+    writer.store.table.replace = interrupted
+    with pytest.raises(KeyboardInterrupt):
+        writer.update("c1", Change(secrets={"webhookSigningSecret": CANARY_A}))
+    if landed:
+        operator(registry).update("c1", Change(values={"riskTier": "LOW"}))
+        assert_settled(stack, CANARY_A)
+    else:
+        assert CANARY_A not in every_stored_value(stack)
+        assert_settled(stack, ORIGINAL)
+    assert not [s for s in stack.secret_list() if "/pending/" in s["Name"]]
+
+
+def test_numbers_equal_as_json_are_the_same_content(stack, registry):
+    """5 and 5.0 are one JSON number: a replay, and an operator change that changes
+    nothing; true is still not 1."""
+    first = service(registry).create(customer_body(settlementDelayDays=5), "c1")
+    again = service(registry).create(customer_body(settlementDelayDays=5.0), "c1")
+    assert again.created is False and again.customer == first.customer
+    assert not operator(registry).update("c1", Change(values={"settlementDelayDays": 5.0})).changed
+    from toqio_connector.customer import same_json
+
+    assert not same_json({"a": True}, {"a": 1}) and same_json(
+        {"a": [1, {"b": 2.0}]}, {"a": [1.0, {"b": 2}]}
+    )

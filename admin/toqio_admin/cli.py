@@ -32,7 +32,7 @@ def _parse_value(text: str) -> Any:
     """
     try:
         value = json.loads(text, parse_constant=_not_json)
-        json.dumps(value, allow_nan=False).encode("utf-8")
+        json.dumps(value, allow_nan=False, ensure_ascii=False).encode("utf-8")  # no lone surrogate
     except (ValueError, UnicodeError):
         return text
     return value
@@ -102,7 +102,9 @@ class InputRefused(Exception):
 
 
 def _line(raw: bytes, name: str) -> str:
-    """One line of standard input as a value: UTF-8 text without its line ending."""
+    """One line of standard input as a value: UTF-8 text without its line ending (nor a
+    byte order mark, which some editors put at the start of a file)."""
+    raw = raw.removeprefix(b"\xef\xbb\xbf")
     if raw.endswith(b"\n"):
         raw = raw[:-2] if raw.endswith(b"\r\n") else raw[:-1]
     try:
@@ -159,7 +161,12 @@ def run(args: argparse.Namespace) -> int:
         os.environ["AWS_REGION"] = os.environ["AWS_DEFAULT_REGION"] = args.region
     from toqio_connector.adapters.dynamodb import CustomerTable, StaleWrite
     from toqio_connector.adapters.secrets import SecretStore
-    from toqio_connector.errors import BadRequest, CustomerNotFound, ServiceUnavailable
+    from toqio_connector.errors import (
+        BadRequest,
+        ConnectorError,
+        CustomerNotFound,
+        ServiceUnavailable,
+    )
     from toqio_connector.registry import RegistryError, load_registry
     from toqio_connector.updates import Change, ChangeRefused, CustomerUpdater
 
@@ -206,6 +213,9 @@ def run(args: argparse.Namespace) -> int:
     except ServiceUnavailable as exc:
         _say(f"AWS is throttling or unavailable ({exc.cause or 'try again'}): retry shortly")
         return EXIT_UNAVAILABLE
+    except ConnectorError as exc:  # e.g. the customer's secret was deleted by someone else
+        _say(f"refused: {exc.cause or exc.message}; nothing was written")
+        return EXIT_INVALID
     return 0
 
 
@@ -260,8 +270,26 @@ def _backfill(updater: Any, args: argparse.Namespace) -> int:
     return EXIT_INVALID if report.failed else 0
 
 
+def _parse(argv: list[str] | None) -> argparse.Namespace:
+    """The arguments, ``set``'s NAME=VALUE pairs allowed after its options too."""
+    top = parser()
+    args, extra = top.parse_known_args(argv)
+    if extra and args.command == "set" and not any(e.startswith("-") for e in extra):
+        try:
+            args.values = [*args.values, *(_assignment(text) for text in extra)]
+        except argparse.ArgumentTypeError as exc:
+            top.error(str(exc))
+    elif extra:
+        top.error(f"unrecognized arguments: {' '.join(extra)}")
+    return args
+
+
 def main(argv: list[str] | None = None) -> int:
-    return run(parser().parse_args(argv))
+    try:
+        return run(_parse(argv))
+    except KeyboardInterrupt:
+        _say("interrupted: a change in progress is either stored whole or not at all")
+        return EXIT_INTERRUPTED
 
 
 if __name__ == "__main__":

@@ -242,13 +242,20 @@ class StopRequest:
             time.sleep(POLL_SECONDS)  # the handler runs during the sleep, seen after it
 
 
+def _port(name: str, default: int) -> int:
+    text = os.environ.get(name) or str(default)
+    if not text.isdigit() or not 0 < int(text) < 65536:
+        raise SystemExit(f"{name}={text} is not a port number (1-65535)")
+    return int(text)
+
+
 def main() -> None:
     stop = StopRequest()
     stop.install()  # first: a signal during the start-up stops it once it is up
-    local = LocalConnector(
-        api_port=int(os.environ.get("API_PORT", "3000")),
-        aws_port=int(os.environ.get("AWS_PORT", "5000")),
-    )
+    api_port, aws_port = _port("API_PORT", 3000), _port("AWS_PORT", 5000)
+    if api_port == aws_port:
+        raise SystemExit(f"API_PORT and AWS_PORT are both {api_port}: give them two ports")
+    local = LocalConnector(api_port=api_port, aws_port=aws_port)
     try:
         local.start()
         print(local.describe(), flush=True)

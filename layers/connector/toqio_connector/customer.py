@@ -54,6 +54,21 @@ class StoredCustomer:
         )
 
 
+def json_key(value: Any) -> Any:
+    """A hashable key with JSON's equality: ``5 == 5.0``, but ``true`` is not ``1``;
+    object keys unordered, arrays ordered (JSON Schema's equality, as ``uniqueItems``)."""
+    if isinstance(value, bool):
+        return ("boolean", value)
+    if isinstance(value, int | float):
+        return ("number", value)  # Python compares 5 and 5.0 (and their hashes) as equal
+    if isinstance(value, dict):
+        return ("object", frozenset((key, json_key(item)) for key, item in value.items()))
+    if isinstance(value, list):
+        return ("array", tuple(json_key(item) for item in value))
+    return ("string" if isinstance(value, str) else "null", value)
+
+
 def same_json(left: Any, right: Any) -> bool:
-    """Equal as JSON: ``true`` is not ``1``, nor ``1.0`` ``1`` (Python's ``==`` says they are)."""
-    return json.dumps(left, sort_keys=True) == json.dumps(right, sort_keys=True)
+    """Equal as JSON values: ``5`` is ``5.0``, ``true`` is not ``1`` (Python's ``==`` says
+    it is), and object keys are unordered."""
+    return json_key(left) == json_key(right)

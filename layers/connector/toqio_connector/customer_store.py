@@ -45,7 +45,7 @@ from toqio_connector.adapters.secrets import (
 )
 from toqio_connector.clock import Clock, iso, utc_now
 from toqio_connector.customer import StoredCustomer, same_json
-from toqio_connector.errors import CustomerIdTaken, ServiceUnavailable
+from toqio_connector.errors import CustomerIdTaken, CustomerSecretMissing, ServiceUnavailable
 from toqio_connector.models import NewCustomer, SecretDocument
 
 # No write outlives this: the customers function's timeout (template.yaml, checked by a
@@ -113,6 +113,8 @@ class CustomerStore:
             return self._store_new(new, found.arn, found.version_id, own_secret=False)
         if age < ABANDONED_AFTER_SECONDS:
             raise ServiceUnavailable(cause="another Create of this customer may be in flight")
+        if not self.secrets.is_ours(found.arn):  # someone else's: never deleted
+            raise CustomerIdTaken()
         self.secrets.delete(found.arn)  # by ARN: never a newer secret of the same name
         return None
 
@@ -146,6 +148,8 @@ class CustomerStore:
             return self.settle(stored).value
         except SecretNotOurs:
             raise CustomerIdTaken() from None
+        except SecretNotFound:  # neither in the secret nor pending: deleted by someone else
+            raise CustomerSecretMissing() from None
 
     def settle(self, stored: StoredCustomer) -> SecretVersion:
         """Finish whatever write left the item's version not yet copied or not current."""
@@ -189,10 +193,10 @@ class CustomerStore:
         """
         now = self.clock()
         updated = stored.changed(data=data, version=stored.version + 1, updatedAt=iso(now))
+        self._sweep_pending(stored)
         if secrets is None:
             self.table.replace(updated, expected_version=stored.version)
             return updated
-        self._sweep_pending(stored)
         version_id = str(uuid4())
         pending_arn, _ = self.secrets.create(
             pending_name(stored.secretArn, version_id), secrets, token=version_id
@@ -216,12 +220,13 @@ class CustomerStore:
         except StaleWrite:
             self.secrets.delete(pending_arn)
             raise
-        except ServiceUnavailable:  # did it land? Only a fresh read can say
+        except (ServiceUnavailable, KeyboardInterrupt) as exc:  # did it land? Read it again
             fresh = self.table.get(stored.id)
-            if fresh is not None and fresh.secretVersionId == updated.secretVersionId:
-                return
-            self.secrets.delete(pending_arn)
-            raise
+            if fresh is None or fresh.secretVersionId != updated.secretVersionId:
+                self.secrets.delete(pending_arn)  # it did not: its values go
+                raise
+            if isinstance(exc, KeyboardInterrupt):  # it did: the next reader finishes it
+                raise
 
     def _sweep_pending(self, stored: StoredCustomer) -> None:
         """Delete pending secrets left by changes that lost and died before cleaning up:

@@ -77,6 +77,13 @@ class CustomerIdTaken(CustomerAlreadyExists):
     cause = "the secret at this customer's name was not written by the connector"
 
 
+class CustomerSecretMissing(CustomerAlreadyExists):
+    """The customer is stored but the secret version its item names is gone (deleted
+    outside the connector): its values cannot be read until an operator restores them."""
+
+    cause = "the secret version the customer's item names is missing"
+
+
 class PayloadTooLarge(ConnectorError):
     status, code, message = 413, "PAYLOAD_TOO_LARGE", "Request body is larger than 64 KiB"
     when = "body over 64 KiB"

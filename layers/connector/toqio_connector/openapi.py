@@ -28,7 +28,6 @@ DOCUMENTS = {
 REF = "#/components/schemas/{model}"
 
 
-
 def _described(status: int) -> str:
     """The documentation of a status: each code it may carry, and when."""
     return "; ".join(f"{e.code}: {e.when}" for e in ERRORS if e.status == status)

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -75,7 +76,7 @@ class Registry:
         found = [field_error(name, "INVALID_VALUE", problem) for name, problem in refused.items()]
         within = {name: value for name, value in custom.items() if name not in refused}
         self._evaluate(within, found, {(name, "REQUIRED") for name in refused}, limit)
-        return sorted(found, key=lambda p: (p["field"], p["code"]))[:limit]
+        return sorted(found, key=_reading_order)[:limit]
 
     def _evaluate(
         self, custom: dict[str, Any], found: list[dict[str, str]], skip: set, limit: int
@@ -142,6 +143,13 @@ TOO_COSTLY = "is too complex to validate"
 _HIDDEN_DETAIL = "is not valid"  # a secret value's keys are part of the value
 
 
+def _reading_order(problem: dict[str, str]) -> tuple[tuple[str, int], ...]:
+    """Fields in the order a person reads them: ``tags[2]`` before ``tags[10]``."""
+    parts = re.split(r"\[(\d+)\]", problem["field"])  # names at even places, indexes at odd
+    key = tuple(("", int(p)) if i % 2 else (p, -1) for i, p in enumerate(parts))
+    return (*key, ("", -2), (problem["code"], -1))  # a field before what is inside it
+
+
 def _shown(keyword: str | None, expected: Any) -> str:
     """The registry's value for ``keyword`` as a message shows it."""
     if keyword == "type":
@@ -199,6 +207,7 @@ def _check_schema(schema: dict[str, Any], source: str) -> None:
         FORMAT_CHECKER,
         bad_patterns,
         unchecked_formats,
+        unresolvable_refs,
     )
 
     problem = value_problem(schema)  # before jsonschema walks it: a value, like a request's
@@ -209,6 +218,12 @@ def _check_schema(schema: dict[str, Any], source: str) -> None:
             source,
             f"pattern {json.dumps(pattern, ensure_ascii=False)} at {field_path(where)}"
             f" is not an ECMA-262 regular expression ({why})",
+        )
+    for reference, where, why in unresolvable_refs(schema):
+        raise _fail(
+            source,
+            f"reference {json.dumps(reference, ensure_ascii=False)} at {field_path(where)}"
+            f" does not resolve within the registry ({why})",
         )
     for name, where in unchecked_formats(schema):
         raise _fail(

@@ -511,6 +511,37 @@ def _patterns(schema: dict[str, Any], at: Location) -> Iterator[tuple[str, Locat
         yield from ((key, (*at, "patternProperties")) for key in schema["patternProperties"])
 
 
+def unresolvable_refs(schema: Any) -> Iterator[tuple[str, Location, str]]:
+    """(reference, where, why) for each ``$ref``/``$dynamicRef`` of ``schema`` that does not
+    resolve within the registry itself (nothing is fetched: a Lambda has no business
+    downloading schemas, and a reference that cannot be resolved would fail each request)."""
+    from referencing import Registry as References
+    from referencing import Resource
+    from referencing.exceptions import Unresolvable
+    from referencing.jsonschema import DRAFT202012
+
+    def resource(contents: Any) -> Any:
+        return Resource.from_contents(contents, default_specification=DRAFT202012)
+
+    root = References().with_resource("", resource(schema)).resolver(base_uri="")
+    pending: list[tuple[Any, Location, Any]] = [(schema, (), root)]
+    while pending:
+        node, at, resolver = pending.pop()
+        if not isinstance(node, dict):
+            continue
+        if at and isinstance(node.get("$id"), str):  # a new base for the refs below
+            resolver = resolver.in_subresource(resource(node))
+        for keyword in ("$ref", "$dynamicRef"):
+            reference = node.get(keyword)
+            if not isinstance(reference, str):
+                continue
+            try:
+                resolver.lookup(reference)
+            except Unresolvable as exc:
+                yield reference, (*at, keyword), type(exc).__name__
+        pending.extend((child, where, resolver) for child, where in _subschemas(node, at))
+
+
 def unchecked_formats(schema: Any) -> Iterator[tuple[str, Location]]:
     """(format, where) for each ``format`` of ``schema`` and its subschemas that the
     connector does not check (see CHECKED_FORMATS)."""

@@ -27,7 +27,12 @@ from toqio_connector.adapters.dynamodb import CustomerTable, StaleWrite
 from toqio_connector.adapters.secrets import SecretStore
 from toqio_connector.customer import StoredCustomer, same_json
 from toqio_connector.customer_store import CustomerStore
-from toqio_connector.errors import BadRequest, CustomerNotFound, ServiceUnavailable
+from toqio_connector.errors import (
+    BadRequest,
+    ConnectorError,
+    CustomerNotFound,
+    ServiceUnavailable,
+)
 from toqio_connector.registry import Registry
 from toqio_connector.validation import COMMON_PARAMETERS, validate_create
 
@@ -67,21 +72,13 @@ def _assign(target: dict[str, Any], path: str, value: Any) -> None:
         target[head] = value
 
 
-def _remove(target: dict[str, Any], path: str) -> None:
-    head, _, rest = path.partition(".")
-    if rest and isinstance(target.get(head), dict):
-        _remove(target[head], rest)
-    elif not rest:
-        target.pop(head, None)
-
-
 def _paths(values: dict[str, Any]) -> list[str]:
-    """The secret document's fields as dotted paths (``paymentProvider.key``)."""
-    return [
-        f"{key}.{sub}" if isinstance(value, dict) else key
-        for key, value in values.items()
-        for sub in (value if isinstance(value, dict) else [None])
-    ]
+    """The secret document's fields as a change names them: ``paymentProvider``'s as
+    dotted paths (``paymentProvider.key``), a custom parameter by its name, whatever its
+    value (an object too) and whatever its name holds (a dot too)."""
+    provider = values.get("paymentProvider")
+    nested = [f"paymentProvider.{name}" for name in provider] if isinstance(provider, dict) else []
+    return [key for key in values if key != "paymentProvider"] + nested
 
 
 def _with_secrets(data: dict[str, Any], values: dict[str, Any]) -> dict[str, Any]:
@@ -175,11 +172,14 @@ class CustomerUpdater:
                 "declared secret: unset them first (--unset NAME)"
             )
         payload = _with_secrets(stored.data, held)
-        for name in change.unset:
-            _remove(payload, name)
+        for name in change.unset:  # custom parameters only (check): names, not paths
+            payload.pop(name, None)
         payload.update(change.values)
         for path, value in change.secrets.items():
-            _assign(payload, path, value)
+            if path in COMMON_SECRETS:
+                _assign(payload, path, value)
+            else:  # a custom parameter's name, dots and all
+                payload[path] = value
         new = validate_create(payload, self.registry)
         same_secrets = same_json(new.secrets.get_secret_value(), held)
         if same_secrets and same_json(new.data, stored.data):
@@ -242,6 +242,9 @@ class CustomerUpdater:
                 report.failed[customer_id] = "; ".join(
                     f"{e['field']} {e['code']}" for e in exc.data or []
                 )
+                return "failed"
+            except ConnectorError as exc:  # its secret is missing, or not the connector's
+                report.failed[customer_id] = exc.cause or exc.message
                 return "failed"
             report.updated.append(customer_id)
             return "updated"

@@ -59,7 +59,7 @@ _ERRORS: dict[str, tuple[str, str]] = {
         "must start with a letter or digit and use only A-Z a-z 0-9 . _ : -",
     ),
     "string_too_long": ("TOO_LONG", "must be at most {max_length} characters"),
-    "too_long": ("TOO_LONG", "must have at most {max_length} {unit}"),
+    "too_long": ("TOO_LONG", "must be at most {max_length} {unit}"),
     "extra_forbidden": ("UNKNOWN_PARAMETER", "is not a known parameter"),
     "invalid_currency": ("INVALID_CURRENCY", "not an ISO 4217 currency code"),
     "control_characters": ("INVALID_VALUE", CONTROL_CHARACTERS),

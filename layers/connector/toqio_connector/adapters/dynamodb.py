@@ -37,19 +37,29 @@ class CustomerTable:
         self.name = table_name or setting("TABLE_NAME")
         self._client = client("dynamodb")
 
-    def put_new(self, customer: StoredCustomer) -> None:
-        """Store a customer unless one with the same id exists (raises CustomerExists)."""
+    def _conditional_put(self, customer: StoredCustomer, **condition: Any) -> bool:
+        """PutItem under ``condition``; False if it failed, unless what failed it is this
+        very item: the SDK retries a write whose answer timed out, and the retry fails the
+        condition that the first attempt, which landed, made false."""
         try:
             with aws_errors():
                 self._client.put_item(
                     TableName=self.name,
                     Item=to_item(customer),
-                    ConditionExpression="attribute_not_exists(id)",
+                    ReturnValuesOnConditionCheckFailure="ALL_OLD",
+                    **condition,
                 )
         except ClientError as exc:
-            if error_code(exc) == "ConditionalCheckFailedException":
-                raise CustomerExists(customer.id) from None
-            raise
+            if error_code(exc) != "ConditionalCheckFailedException":
+                raise
+            found = exc.response.get("Item")
+            return found is not None and from_item(found) == customer
+        return True
+
+    def put_new(self, customer: StoredCustomer) -> None:
+        """Store a customer unless one with the same id exists (raises CustomerExists)."""
+        if not self._conditional_put(customer, ConditionExpression="attribute_not_exists(id)"):
+            raise CustomerExists(customer.id)
 
     def get(self, customer_id: str) -> StoredCustomer | None:
         with aws_errors():
@@ -61,18 +71,12 @@ class CustomerTable:
 
     def replace(self, customer: StoredCustomer, expected_version: int) -> None:
         """Overwrite the item only if it is still at ``expected_version`` (optimistic lock)."""
-        try:
-            with aws_errors():
-                self._client.put_item(
-                    TableName=self.name,
-                    Item=to_item(customer),
-                    ConditionExpression="attribute_exists(id) AND version = :expected",
-                    ExpressionAttributeValues={":expected": {"N": str(expected_version)}},
-                )
-        except ClientError as exc:
-            if error_code(exc) == "ConditionalCheckFailedException":
-                raise StaleWrite(customer.id) from None
-            raise
+        if not self._conditional_put(
+            customer,
+            ConditionExpression="attribute_exists(id) AND version = :expected",
+            ExpressionAttributeValues={":expected": {"N": str(expected_version)}},
+        ):
+            raise StaleWrite(customer.id)
 
     def scan_page(
         self, start_key: dict[str, Any] | None = None, limit: int = 100

@@ -14,6 +14,8 @@ from toqio_connector.adapters.aws import aws_errors, client, error_code, setting
 from toqio_connector.errors import ServiceUnavailable
 from toqio_connector.models import SecretDocument
 
+# Every secret the connector creates says so: one that does not is never deleted.
+DESCRIPTION = "Toqio connector: a customer's provider credentials"
 CURRENT = "AWSCURRENT"
 PENDING = "TOQIO_PENDING"  # a version copied in but not yet current (see customer_store.py)
 
@@ -103,7 +105,7 @@ class SecretStore:
                     Name=name,
                     SecretString=_dump(document),
                     ClientRequestToken=token,
-                    Description="Toqio connector: a customer's provider credentials",
+                    Description=DESCRIPTION,
                 )
         except ClientError as exc:
             if error_code(exc) == "ResourceExistsException":
@@ -177,6 +179,12 @@ class SecretStore:
             if not response.get("NextToken"):
                 return found
             kwargs["NextToken"] = response["NextToken"]
+
+    def is_ours(self, arn: str) -> bool:
+        """Whether the connector created this secret (its description says so)."""
+        with aws_errors():
+            described = self._client.describe_secret(SecretId=arn)
+        return described.get("Description") == DESCRIPTION
 
     def current_version(self, arn: str) -> str | None:
         """The version id AWSCURRENT is on."""
