@@ -11,6 +11,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from tests.runner import free_port
 from tests.support import (
     EXAMPLE_REGISTRY,
     FUNCTION_ENV,
@@ -130,7 +131,9 @@ def test_broken_registry_fails_the_function_at_start_up(stack, monkeypatch, tmp_
 def test_runner_refuses_to_start_with_a_broken_registry(tmp_path, content, problem):
     broken = tmp_path / "broken.json"
     broken.write_text(content)
-    env = {"CUSTOM_PARAMETERS_FILE": str(broken), "API_PORT": "0", "AWS_PORT": "0"}
+    # free ports: the registry must be what stops it, not the ports
+    env = {"CUSTOM_PARAMETERS_FILE": str(broken)}
+    env |= {"API_PORT": str(free_port()), "AWS_PORT": str(free_port())}
     result = subprocess.run(
         [sys.executable, "-m", "toqio_local"],
         cwd=ROOT,

@@ -529,7 +529,7 @@ def unresolvable_refs(schema: Any) -> Iterator[tuple[str, Location, str]]:
         node, at, resolver = pending.pop()
         if not isinstance(node, dict):
             continue
-        if at and isinstance(node.get("$id"), str):  # a new base for the refs below
+        if isinstance(node.get("$id"), str):  # a new base for the refs below (the root too)
             resolver = resolver.in_subresource(resource(node))
         for keyword in ("$ref", "$dynamicRef"):
             reference = node.get(keyword)
