@@ -129,7 +129,7 @@ def env(monkeypatch):
 def _clear_registry_cache() -> None:
     """Custom parameters are not under test here: the shipped (empty) registry applies."""
     try:
-        from toqio_connector import registry
+        from toqio_connector.rules import registry
     except ImportError:  # pragma: no cover - older layouts had no registry
         return
     loader = getattr(registry, "load_registry", None)

@@ -24,8 +24,8 @@ from tests.support import (
 from toqio_admin import cli
 from toqio_connector.adapters.dynamodb import CustomerTable, StaleWrite
 from toqio_connector.adapters.secrets import SecretStore
-from toqio_connector.registry import load_registry
-from toqio_connector.updates import Change, CustomerUpdater
+from toqio_connector.rules.registry import load_registry
+from toqio_connector.rules.operator_changes import Change, CustomerUpdater
 from toqio_local import moto_fixes
 
 TABLE = "toqio-connector-CustomersTable"

@@ -108,7 +108,7 @@ def test_each_invalid_value_is_a_400_naming_the_parameter(stack, api, change, fi
 
 
 def test_broken_registry_fails_the_function_at_start_up(stack, monkeypatch, tmp_path):
-    from toqio_connector.registry import RegistryError
+    from toqio_connector.rules.registry import RegistryError
 
     broken = tmp_path / "broken.json"
     broken.write_text('{"properties": {"apiKey": {"type": "string"}}}')

@@ -19,8 +19,8 @@ from hypothesis import strategies as st
 
 from tests.support import EXAMPLE_REGISTRY
 from tests.test_validation_bounds import hostile, problems, registry_of
-from toqio_connector.registry import RegistryError, load_registry, parse_registry
-from toqio_connector.validation import COMMON_PARAMETERS
+from toqio_connector.rules.registry import RegistryError, load_registry, parse_registry
+from toqio_connector.rules.validation import COMMON_PARAMETERS
 
 LINE_TERMINATORS = "\n\r\u2028\u2029"
 OTHER_DIGITS = "\u0661\u0968\uff14\U0001d7d8"  # Arabic-Indic 1, Devanagari 4, fullwidth 4, 𝟘

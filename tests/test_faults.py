@@ -209,8 +209,8 @@ def test_an_orphan_with_other_content_is_503_while_young_then_taken_over(stack, 
     """A Create died after CreateSecret; a different Create for the id arrives."""
     from datetime import timedelta
 
-    from toqio_connector.clock import utc_now
-    from toqio_connector.customer_store import ABANDONED_AFTER_SECONDS
+    from toqio_connector.models.clock import utc_now
+    from toqio_connector.rules.write_protocol import ABANDONED_AFTER_SECONDS
 
     assert attempt(api, Injector(at=1, kind="dies-after")) is None
     other = {**BODY, "apiKey": "another-api-key", "commercialName": "Another name"}

@@ -23,7 +23,7 @@ import jwt
 import pytest
 
 from tests.runner import RunningConnector
-from toqio_connector.auth import LEEWAY_SECONDS
+from toqio_connector.rules.tokens import LEEWAY_SECONDS
 from toqio_local import devkeys
 
 ROOT = Path(__file__).resolve().parents[1]

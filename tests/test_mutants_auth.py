@@ -16,7 +16,7 @@ import jwt
 import pytest
 from conftest import public_pem
 
-from toqio_connector.auth import (
+from toqio_connector.rules.tokens import (
     ASYMMETRIC_ALGORITHMS,
     InvalidToken,
     TokenVerifier,

@@ -18,12 +18,12 @@ import pytest
 from tests.support import TEMPLATE
 from toqio_connector.adapters.dynamodb import CustomerTable
 from toqio_connector.adapters.secrets import SecretStore
-from toqio_connector.clock import utc_now
-from toqio_connector.customers import CustomerService
-from toqio_connector.errors import CustomerAlreadyExists, CustomerNotFound, ServiceUnavailable
-from toqio_connector.models import NewCustomer
-from toqio_connector.registry import parse_registry
-from toqio_connector.validation import COMMON_PARAMETERS, validate_create
+from toqio_connector.models.clock import utc_now
+from toqio_connector.rules.create_and_find import CustomerService
+from toqio_connector.models.errors import CustomerAlreadyExists, CustomerNotFound, ServiceUnavailable
+from toqio_connector.models.request import NewCustomer
+from toqio_connector.rules.registry import parse_registry
+from toqio_connector.rules.validation import COMMON_PARAMETERS, validate_create
 
 REGISTRY = parse_registry(
     {"type": "object", "properties": {"token": {"writeOnly": True}, "flag": {}}},

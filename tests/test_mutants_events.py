@@ -14,7 +14,7 @@ import json
 
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 
-from toqio_connector.events import ChangePublisher
+from toqio_connector.rules.change_events import ChangePublisher
 
 IMAGE = {
     "id": {"S": "c1"},

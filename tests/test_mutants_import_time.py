@@ -19,7 +19,7 @@ import sys
 import pytest
 from pydantic import ValidationError
 
-from toqio_connector.bounds import MAX_STEPS
+from toqio_connector.rules.bounds import MAX_STEPS
 
 MASK = "*****"
 
@@ -78,13 +78,13 @@ STEPS = {
 
 
 def test_each_keyword_costs_its_steps_and_leaves_the_nesting_balanced(fresh):
-    keywords = fresh("toqio_connector.schema_keywords")
+    keywords = fresh("toqio_connector.rules.schema_keywords")
     for name, (schema, instance, expected) in STEPS.items():
         assert evaluate(keywords, schema, instance) == expected, name
 
 
 def test_an_error_is_handed_over_with_no_keyword_left_on_the_count(fresh):
-    keywords = fresh("toqio_connector.schema_keywords")
+    keywords = fresh("toqio_connector.rules.schema_keywords")
     schema = {"properties": {"a": {"properties": {"b": {"type": "integer"}}}}}
     instance = {"a": {"b": "not an integer"}}
     validator = keywords.validator_for(schema)
@@ -228,7 +228,7 @@ UNEVALUATED = [
 
 
 def test_unevaluated_properties_sees_what_in_place_applicators_evaluated(fresh):
-    keywords = fresh("toqio_connector.schema_keywords")
+    keywords = fresh("toqio_connector.rules.schema_keywords")
     for schema, instance, paths in UNEVALUATED:
         validator = keywords.validator_for(schema)
         with keywords.evaluating(instance):
@@ -237,13 +237,13 @@ def test_unevaluated_properties_sees_what_in_place_applicators_evaluated(fresh):
 
 
 def test_the_keywords_keep_json_schemas_semantics(fresh):
-    keywords = fresh("toqio_connector.schema_keywords")
+    keywords = fresh("toqio_connector.rules.schema_keywords")
     for schema, instance, valid in SEMANTICS:
         assert (evaluate(keywords, schema, instance)[1] == 0) is valid, (schema, instance)
 
 
 def test_exactly_the_listed_formats_are_checked(fresh):
-    keywords = fresh("toqio_connector.schema_keywords")
+    keywords = fresh("toqio_connector.rules.schema_keywords")
     assert set(keywords.FORMAT_CHECKER.checkers) == keywords.CHECKED_FORMATS
     assert keywords.FORMAT_CHECKER.conforms("^a+$", "regex")
     assert not keywords.FORMAT_CHECKER.conforms("(", "regex")  # refused, not an exception
@@ -261,7 +261,7 @@ def problems(models, **fields) -> list[tuple[str, str]]:
 
 
 def test_the_secret_and_text_fields_keep_their_bounds_mask_and_text_rule(fresh):
-    models = fresh("toqio_connector.models")
+    models = fresh("toqio_connector.models.request")
     provider = {"key": "", "loginId": "l" * 256, "hmacKey": "h" * 4096, "customerId": "c" * 256}
     assert problems(models, paymentProvider=provider, commercialName="n" * 255) == []
     assert problems(models, apiKey="") == [("apiKey", "too_short")]

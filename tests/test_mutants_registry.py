@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import pytest
 
-from toqio_connector.registry import RegistryError, parse_registry
-from toqio_connector.validation import COMMON_PARAMETERS
+from toqio_connector.rules.registry import RegistryError, parse_registry
+from toqio_connector.rules.validation import COMMON_PARAMETERS
 
 REGISTRY = parse_registry(
     {

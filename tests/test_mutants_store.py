@@ -21,17 +21,17 @@ import pytest
 
 from toqio_connector.adapters.dynamodb import CustomerTable, StaleWrite
 from toqio_connector.adapters.secrets import SecretStore, pending_name, pending_prefix
-from toqio_connector.clock import iso, utc_now
-from toqio_connector.customer_store import (
+from toqio_connector.models.clock import iso, utc_now
+from toqio_connector.rules.write_protocol import (
     ABANDONED_AFTER_SECONDS,
     WRITER_LIFETIME_SECONDS,
     CustomerStore,
 )
-from toqio_connector.customers import CustomerService
-from toqio_connector.errors import ServiceUnavailable
-from toqio_connector.models import SecretDocument
-from toqio_connector.registry import parse_registry
-from toqio_connector.validation import COMMON_PARAMETERS
+from toqio_connector.rules.create_and_find import CustomerService
+from toqio_connector.models.errors import ServiceUnavailable
+from toqio_connector.models.request import SecretDocument
+from toqio_connector.rules.registry import parse_registry
+from toqio_connector.rules.validation import COMMON_PARAMETERS
 
 TABLE = "toqio-connector-CustomersTable"
 REGISTRY = parse_registry(

@@ -20,11 +20,11 @@ import pytest
 
 from toqio_connector.adapters.dynamodb import CustomerTable, StaleWrite
 from toqio_connector.adapters.secrets import SecretStore
-from toqio_connector.customers import CustomerService
-from toqio_connector.errors import ServiceUnavailable
-from toqio_connector.registry import parse_registry
-from toqio_connector.updates import Change, ChangeRefused, CustomerUpdater
-from toqio_connector.validation import COMMON_PARAMETERS
+from toqio_connector.rules.create_and_find import CustomerService
+from toqio_connector.models.errors import ServiceUnavailable
+from toqio_connector.rules.registry import parse_registry
+from toqio_connector.rules.operator_changes import Change, ChangeRefused, CustomerUpdater
+from toqio_connector.rules.validation import COMMON_PARAMETERS
 
 TABLE = "toqio-connector-CustomersTable"
 PROPERTIES = {

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import pytest
 
-from toqio_connector.errors import BadRequest
-from toqio_connector.validation import parse_json_object
+from toqio_connector.models.errors import BadRequest
+from toqio_connector.rules.validation import parse_json_object
 
 
 @pytest.mark.parametrize("constant", ["NaN", "Infinity", "-Infinity"])

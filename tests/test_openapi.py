@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from toqio_connector import openapi
-from toqio_connector.registry import load_registry
+from toqio_connector.rules.registry import load_registry
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 OUTPUTS = {DOCS / name: registry for name, registry in openapi.DOCUMENTS.items()}

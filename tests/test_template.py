@@ -111,7 +111,7 @@ GATEWAY = {
 
 def test_gateway_responses_are_the_error_table_s():
     """Status, code, message and Retry-After as errors.py defines them: one source."""
-    from toqio_connector.errors import GATEWAY_RESPONSES, ServiceUnavailable
+    from toqio_connector.models.errors import GATEWAY_RESPONSES, ServiceUnavailable
 
     assert set(GATEWAY) == set(GATEWAY_RESPONSES)
     for kind, error in GATEWAY_RESPONSES.items():

@@ -13,7 +13,7 @@ import time
 
 from conftest import full_customer
 
-from toqio_connector.auth import LEEWAY_SECONDS
+from toqio_connector.rules.tokens import LEEWAY_SECONDS
 
 
 def with_expiry(event: dict, exp: object) -> dict:

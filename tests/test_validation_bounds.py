@@ -20,12 +20,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from toqio_connector.errors import BadRequest
-from toqio_connector.registry import load_registry, parse_registry
-from toqio_connector.validation import COMMON_PARAMETERS, parse_json_object, validate_create
+from toqio_connector.models.errors import BadRequest
+from toqio_connector.rules.registry import load_registry, parse_registry
+from toqio_connector.rules.validation import COMMON_PARAMETERS, parse_json_object, validate_create
 
 HOSTILE_REGISTRY = Path(__file__).parent / "hostile_registry.json"
-# What the bounds are, as a caller sees them (toqio_connector.bounds holds them).
+# What the bounds are, as a caller sees them (toqio_connector.rules.bounds holds them).
 MAX_DEPTH = 64
 TOO_DEEP = "must not be nested more than 64 levels deep"
 MORE_PROBLEMS = (

@@ -25,13 +25,13 @@ from tests.support import EXAMPLE_REGISTRY, TEMPLATE
 from toqio_connector.adapters import aws
 from toqio_connector.adapters.dynamodb import CustomerTable, StaleWrite
 from toqio_connector.adapters.secrets import SecretStore
-from toqio_connector.clock import utc_now
-from toqio_connector.customer_store import ABANDONED_AFTER_SECONDS, WRITER_LIFETIME_SECONDS
-from toqio_connector.customers import CustomerService
-from toqio_connector.errors import CustomerAlreadyExists, ServiceUnavailable
-from toqio_connector.registry import load_registry
-from toqio_connector.updates import Change, CustomerUpdater
-from toqio_connector.validation import validate_create
+from toqio_connector.models.clock import utc_now
+from toqio_connector.rules.write_protocol import ABANDONED_AFTER_SECONDS, WRITER_LIFETIME_SECONDS
+from toqio_connector.rules.create_and_find import CustomerService
+from toqio_connector.models.errors import CustomerAlreadyExists, ServiceUnavailable
+from toqio_connector.rules.registry import load_registry
+from toqio_connector.rules.operator_changes import Change, CustomerUpdater
+from toqio_connector.rules.validation import validate_create
 
 TABLE = "toqio-connector-CustomersTable"
 ORIGINAL = "webhook-secret-original-0001"
@@ -561,7 +561,7 @@ def test_numbers_equal_as_json_are_the_same_content(stack, registry):
     again = service(registry).create(customer_body(settlementDelayDays=5.0), "c1")
     assert again.created is False and again.customer == first.customer
     assert not operator(registry).update("c1", Change(values={"settlementDelayDays": 5.0})).changed
-    from toqio_connector.customer import same_json
+    from toqio_connector.models.customer import same_json
 
     assert not same_json({"a": True}, {"a": 1}) and same_json(
         {"a": [1, {"b": 2.0}]}, {"a": [1.0, {"b": 2}]}

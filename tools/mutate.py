@@ -20,18 +20,18 @@ PACKAGE = ROOT / "layers" / "connector" / "toqio_connector"
 EQUIVALENTS = ROOT / "docs" / "mutation.md"
 
 # The rules: the modules mutated (the rest of the package is copied unmutated).
-RULES = (
-    "customers.py",
-    "customer_store.py",
-    "updates.py",
-    "validation.py",
-    "registry.py",
-    "schema_keywords.py",
-    "bounds.py",
-    "models.py",
-    "auth.py",
-    "events.py",
-    "http.py",
+RULES = (  # paths under the package
+    "rules/create_and_find.py",
+    "rules/write_protocol.py",
+    "rules/operator_changes.py",
+    "rules/validation.py",
+    "rules/registry.py",
+    "rules/schema_keywords.py",
+    "rules/bounds.py",
+    "models/request.py",
+    "rules/tokens.py",
+    "rules/change_events.py",
+    "edge/http.py",
 )
 # What the tests need beside the package, copied as they are.
 SUPPORT = (
@@ -88,7 +88,7 @@ def pytest_collection_modifyitems(items):
         took = json.loads(stats.read_text()).get("duration_by_test", {})
         items.sort(key=lambda item: took.get(item.nodeid, 0.0))
 '''
-CANARY_FILE = "validation.py"
+CANARY_FILE = "rules/validation.py"
 CANARY_TEST = "tests/test_validation.py"
 
 # mutmut's exit codes -> status (mutmut.stats.status_by_exit_code, summarised).
@@ -237,14 +237,14 @@ def summary(elapsed: float | None) -> int:
         counts["total"] = len(codes)
         totals.update(counts)
         rows.append((name, counts))
-    header = f"{'module':<20}{'mutants':>8}{'checked':>8}{'killed':>8}{'timeout':>8}"
+    header = f"{'module':<28}{'mutants':>8}{'checked':>8}{'killed':>8}{'timeout':>8}"
     header += f"{'survived':>9}{'no tests':>9}{'suspic.':>8}{'equiv.':>7}{'kill rate':>11}"
     print("\n" + header + "\n" + "-" * len(header))
     for name, counts in [*rows, ("total", totals)]:
         checked = counts["total"] - counts["not checked"] - counts["skipped"]
         caught = counts["killed"] + counts["timeout"]
         print(
-            f"{name:<20}{counts['total']:>8}{checked:>8}{counts['killed']:>8}{counts['timeout']:>8}"
+            f"{name:<28}{counts['total']:>8}{checked:>8}{counts['killed']:>8}{counts['timeout']:>8}"
             f"{counts['survived']:>9}{counts['no tests']:>9}{counts['suspicious']:>8}"
             f"{counts['equivalent']:>7}{caught / max(1, checked):>10.1%}"
         )

@@ -161,14 +161,14 @@ def run(args: argparse.Namespace) -> int:
         os.environ["AWS_REGION"] = os.environ["AWS_DEFAULT_REGION"] = args.region
     from toqio_connector.adapters.dynamodb import CustomerTable, StaleWrite
     from toqio_connector.adapters.secrets import SecretStore
-    from toqio_connector.errors import (
+    from toqio_connector.models.errors import (
         BadRequest,
         ConnectorError,
         CustomerNotFound,
         ServiceUnavailable,
     )
-    from toqio_connector.registry import RegistryError, load_registry
-    from toqio_connector.updates import Change, ChangeRefused, CustomerUpdater
+    from toqio_connector.rules.registry import RegistryError, load_registry
+    from toqio_connector.rules.operator_changes import Change, ChangeRefused, CustomerUpdater
 
     try:
         registry = load_registry(args.registry)

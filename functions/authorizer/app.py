@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 import os
 
-from toqio_connector.auth import CUSTOMER_CLAIM, EXPIRY_CLAIM, InvalidToken, TokenVerifier
+from toqio_connector.rules.tokens import CUSTOMER_CLAIM, EXPIRY_CLAIM, InvalidToken, TokenVerifier
 
 logger = logging.getLogger("toqio.authorizer")
 logger.setLevel(os.environ.get("AWS_LAMBDA_LOG_LEVEL") or os.environ.get("LOG_LEVEL") or "INFO")

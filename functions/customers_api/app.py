@@ -15,12 +15,12 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 
-from toqio_connector import http
+from toqio_connector.edge import http
 from toqio_connector.adapters.aws import invocation_deadline
 from toqio_connector.adapters.dynamodb import CustomerTable
 from toqio_connector.adapters.secrets import SecretStore
-from toqio_connector.customers import CustomerService
-from toqio_connector.errors import (
+from toqio_connector.rules.create_and_find import CustomerService
+from toqio_connector.models.errors import (
     BadRequest,
     ConnectorError,
     CustomerAlreadyExists,
@@ -29,7 +29,7 @@ from toqio_connector.errors import (
     NotFound,
     ServiceUnavailable,
 )
-from toqio_connector.validation import parse_json_object
+from toqio_connector.rules.validation import parse_json_object
 
 logger = Logger()
 metrics = Metrics()

@@ -20,7 +20,7 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 )
 
 from toqio_connector.adapters.eventbridge import EventBus
-from toqio_connector.events import ChangePublisher
+from toqio_connector.rules.change_events import ChangePublisher
 
 logger = Logger()
 metrics = Metrics()

@@ -10,7 +10,7 @@ import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from toqio_connector.auth import (
+from toqio_connector.rules.tokens import (
     CUSTOMER_CLAIM,
     EXPIRY_CLAIM,
     ISSUED_AT_CLAIM,

@@ -82,7 +82,7 @@ class LocalConnector:
         self._http: Any = None
 
     def start(self) -> None:
-        from toqio_connector.registry import RegistryError, load_registry
+        from toqio_connector.rules.registry import RegistryError, load_registry
 
         try:  # the customers API would refuse to start: say so before anything else
             load_registry()

@@ -15,10 +15,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from toqio_connector.errors import ERRORS
-from toqio_connector.models import MASK, NO_CONTROL_CHARACTERS_PATTERN, CustomerRequest
-from toqio_connector.registry import DEFAULT_FILE, Registry, load_registry
-from toqio_connector.validation import FIELD_ERROR_CODES
+from toqio_connector.models.errors import ERRORS
+from toqio_connector.models.request import MASK, NO_CONTROL_CHARACTERS_PATTERN, CustomerRequest
+from toqio_connector.rules.registry import DEFAULT_FILE, Registry, load_registry
+from toqio_connector.rules.validation import FIELD_ERROR_CODES
 
 # The documents, by file name, and the registry each is made with.
 DOCUMENTS = {

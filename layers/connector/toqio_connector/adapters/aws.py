@@ -46,7 +46,7 @@ from botocore.exceptions import (
     ConnectionError as BotoConnectionError,
 )
 
-from toqio_connector.errors import ServiceUnavailable
+from toqio_connector.models.errors import ServiceUnavailable
 
 # At DEBUG, botocore logs whole request bodies, CreateSecret's SecretString included.
 # Whatever level the function logs at, the SDK's own records stop at INFO.

@@ -7,7 +7,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from toqio_connector.adapters.aws import aws_errors, client, error_code, setting
-from toqio_connector.customer import StoredCustomer
+from toqio_connector.models.customer import StoredCustomer
 
 
 class CustomerExists(Exception):

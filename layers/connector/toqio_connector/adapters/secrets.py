@@ -11,8 +11,8 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from toqio_connector.adapters.aws import aws_errors, client, error_code, setting
-from toqio_connector.errors import ServiceUnavailable
-from toqio_connector.models import SecretDocument
+from toqio_connector.models.errors import ServiceUnavailable
+from toqio_connector.models.request import SecretDocument
 
 # Every secret the connector creates says so: one that does not is never deleted.
 DESCRIPTION = "Toqio connector: a customer's provider credentials"

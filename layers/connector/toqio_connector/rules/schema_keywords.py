@@ -47,7 +47,7 @@ import regress
 from jsonschema import Draft202012Validator, FormatChecker, validators
 from jsonschema.exceptions import ValidationError
 
-from toqio_connector.bounds import MAX_STEPS
+from toqio_connector.rules.bounds import MAX_STEPS
 
 REGEX_FLAGS = "u"
 RegexError = regress.RegressError

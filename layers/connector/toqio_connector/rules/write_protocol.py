@@ -43,10 +43,10 @@ from toqio_connector.adapters.secrets import (
     pending_name,
     pending_prefix,
 )
-from toqio_connector.clock import Clock, iso, utc_now
-from toqio_connector.customer import StoredCustomer, same_json
-from toqio_connector.errors import CustomerIdTaken, CustomerSecretMissing, ServiceUnavailable
-from toqio_connector.models import NewCustomer, SecretDocument
+from toqio_connector.models.clock import Clock, iso, utc_now
+from toqio_connector.models.customer import StoredCustomer, same_json
+from toqio_connector.models.errors import CustomerIdTaken, CustomerSecretMissing, ServiceUnavailable
+from toqio_connector.models.request import NewCustomer, SecretDocument
 
 # No write outlives this: the customers function's timeout (template.yaml, checked by a
 # test) and an operator change's own deadline.

@@ -16,7 +16,7 @@ is measured here, without recursion, before any keyword evaluates it:
   divides it by a float (``OverflowError``) and nothing downstream could use it.
 
 What a value that passes costs is bounded by the keywords themselves
-(:mod:`toqio_connector.schema_keywords`: linear ``uniqueItems``, ``enum``, ``const``,
+(:mod:`toqio_connector.rules.schema_keywords`: linear ``uniqueItems``, ``enum``, ``const``,
 ``unevaluated*``, applicators that stop at a branch's first error) and, for whatever a
 registry could still make expensive, by ``MAX_STEPS`` steps per request (a step is a
 keyword evaluation, or an item it walks, or so many characters it reads: a few

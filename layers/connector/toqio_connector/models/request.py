@@ -24,8 +24,8 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from toqio_connector.currencies import is_currency
-from toqio_connector.customer import MASK
+from toqio_connector.models.currencies import is_currency
+from toqio_connector.models.customer import MASK
 
 CUSTOMER_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]*$"
 CUSTOMER_ID_MAX = 128

@@ -25,16 +25,16 @@ from typing import Any
 
 from toqio_connector.adapters.dynamodb import CustomerTable, StaleWrite
 from toqio_connector.adapters.secrets import SecretStore
-from toqio_connector.customer import StoredCustomer, same_json
-from toqio_connector.customer_store import CustomerStore
-from toqio_connector.errors import (
+from toqio_connector.models.customer import StoredCustomer, same_json
+from toqio_connector.rules.write_protocol import CustomerStore
+from toqio_connector.models.errors import (
     BadRequest,
     ConnectorError,
     CustomerNotFound,
     ServiceUnavailable,
 )
-from toqio_connector.registry import Registry
-from toqio_connector.validation import COMMON_PARAMETERS, validate_create
+from toqio_connector.rules.registry import Registry
+from toqio_connector.rules.validation import COMMON_PARAMETERS, validate_create
 
 COMMON_SECRETS = ("apiKey", *(f"paymentProvider.{name}" for name in ("key", "loginId", "hmacKey")))
 

@@ -17,12 +17,12 @@ from typing import Any
 
 from toqio_connector.adapters.dynamodb import CustomerTable
 from toqio_connector.adapters.secrets import SecretStore
-from toqio_connector.customer import StoredCustomer, same_json
-from toqio_connector.customer_store import CustomerStore
-from toqio_connector.errors import CustomerAlreadyExists, CustomerNotFound, Forbidden
-from toqio_connector.models import CUSTOMER_ID_MAX, CUSTOMER_ID_PATTERN
-from toqio_connector.registry import Registry, load_registry
-from toqio_connector.validation import validate_create
+from toqio_connector.models.customer import StoredCustomer, same_json
+from toqio_connector.rules.write_protocol import CustomerStore
+from toqio_connector.models.errors import CustomerAlreadyExists, CustomerNotFound, Forbidden
+from toqio_connector.models.request import CUSTOMER_ID_MAX, CUSTOMER_ID_PATTERN
+from toqio_connector.rules.registry import Registry, load_registry
+from toqio_connector.rules.validation import validate_create
 
 _customer_id = re.compile(CUSTOMER_ID_PATTERN)
 

@@ -6,8 +6,8 @@ secret one. The file is ``CUSTOM_PARAMETERS_FILE`` if set, else the shipped
 ``registry/custom_parameters.json``; it is read once per container, and a broken one
 raises :class:`RegistryError` at start-up, naming the file and the problem.
 
-Values are validated by :mod:`toqio_connector.schema_keywords` (jsonschema, with the
-keywords a request could make expensive replaced) within :mod:`toqio_connector.bounds`.
+Values are validated by :mod:`toqio_connector.rules.schema_keywords` (jsonschema, with the
+keywords a request could make expensive replaced) within :mod:`toqio_connector.rules.bounds`.
 ``pattern`` and ``patternProperties`` are ECMA-262 regular expressions (``regress``, ``u``
 flag): one it cannot compile stops the function at start-up, named with where it is.
 
@@ -31,10 +31,10 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from toqio_connector.bounds import MAX_PROBLEMS, shorten, value_problem
-from toqio_connector.validation import COMMON_PARAMETERS, field_error, field_path
+from toqio_connector.rules.bounds import MAX_PROBLEMS, shorten, value_problem
+from toqio_connector.rules.validation import COMMON_PARAMETERS, field_error, field_path
 
-DEFAULT_FILE = Path(__file__).parent / "registry" / "custom_parameters.json"
+DEFAULT_FILE = Path(__file__).parents[1] / "registry" / "custom_parameters.json"
 DRAFT_2020_12 = "https://json-schema.org/draft/2020-12/schema"
 
 
@@ -58,7 +58,7 @@ class Registry:
 
     @cached_property
     def _validator(self) -> Any:
-        from toqio_connector.schema_keywords import validator_for
+        from toqio_connector.rules.schema_keywords import validator_for
 
         return validator_for(self.schema)
 
@@ -83,7 +83,7 @@ class Registry:
     ) -> None:
         """Add the problems of ``custom`` to ``found`` (but those ``(field, code)`` in
         ``skip``) until it holds ``limit``; jsonschema stops there."""
-        from toqio_connector.schema_keywords import TooCostly, evaluating
+        from toqio_connector.rules.schema_keywords import TooCostly, evaluating
 
         with evaluating(custom) as evaluation:
             try:
@@ -202,7 +202,7 @@ def _check_schema(schema: dict[str, Any], source: str) -> None:
     from jsonschema import Draft202012Validator
     from jsonschema.exceptions import SchemaError
 
-    from toqio_connector.schema_keywords import (
+    from toqio_connector.rules.schema_keywords import (
         CHECKED_FORMATS,
         FORMAT_CHECKER,
         bad_patterns,

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
-from toqio_connector.bounds import (
+from toqio_connector.rules.bounds import (
     MAX_PROBLEMS,
     MAX_STORED_BYTES,
     MORE_PROBLEMS,
@@ -22,8 +22,8 @@ from toqio_connector.bounds import (
     shorten,
     stored_size,
 )
-from toqio_connector.errors import BadRequest
-from toqio_connector.models import (
+from toqio_connector.models.errors import BadRequest
+from toqio_connector.models.request import (
     CONTROL_CHARACTERS,
     MASK,
     CustomerRequest,
@@ -33,7 +33,7 @@ from toqio_connector.models import (
 )
 
 if TYPE_CHECKING:
-    from toqio_connector.registry import Registry
+    from toqio_connector.rules.registry import Registry
 
 COMMON_PARAMETERS = frozenset(CustomerRequest.model_fields)
 FIELD_ERROR_CODES = (
@@ -183,7 +183,7 @@ def validate_create(payload: dict[str, Any], registry: Registry | None = None) -
     (the one in use if none is given); a key that is neither is ``UNKNOWN_PARAMETER``.
     """
     if registry is None:
-        from toqio_connector.registry import load_registry
+        from toqio_connector.rules.registry import load_registry
 
         registry = load_registry()
     payload = _without_nulls(payload, COMMON_PARAMETERS | set(registry.properties))

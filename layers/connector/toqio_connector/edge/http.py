@@ -11,9 +11,9 @@ from typing import Any
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 
-from toqio_connector import envelope
-from toqio_connector.auth import CUSTOMER_CLAIM, EXPIRY_CLAIM, outlived
-from toqio_connector.errors import (
+from toqio_connector.edge import envelope
+from toqio_connector.rules.tokens import CUSTOMER_CLAIM, EXPIRY_CLAIM, outlived
+from toqio_connector.models.errors import (
     BadRequest,
     ConnectorError,
     PayloadTooLarge,

@@ -15,7 +15,7 @@ from typing import Any
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 
 from toqio_connector.adapters.eventbridge import EventBus
-from toqio_connector.customer import StoredCustomer
+from toqio_connector.models.customer import StoredCustomer
 
 SOURCE = "toqio.connector"
 EVENT_VERSION = "1"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from toqio_connector.clock import utc_now_iso
-from toqio_connector.errors import ConnectorError
+from toqio_connector.models.clock import utc_now_iso
+from toqio_connector.models.errors import ConnectorError
 
 
 def success(data: Any, request_id: str) -> dict[str, Any]:
