@@ -138,3 +138,19 @@ class Subscriber:
             for message in messages:
                 received.append(json.loads(message["Body"]))
                 self.sqs.delete_message(QueueUrl=self.queue, ReceiptHandle=message["ReceiptHandle"])
+
+
+def customer_table(name: str = FUNCTION_ENV["TABLE_NAME"]) -> Any:
+    """The DynamoDB adapter on the (mocked) table, as the functions wire it."""
+    from toqio_connector.adapters.aws import client
+    from toqio_connector.adapters.dynamodb import DynamoDbCustomerTable
+
+    return DynamoDbCustomerTable(name, client("dynamodb"))
+
+
+def secret_store(prefix: str = FUNCTION_ENV["SECRET_NAME_PREFIX"]) -> Any:
+    """The Secrets Manager adapter, as the functions wire it (the operator's: prefix "")."""
+    from toqio_connector.adapters.aws import client
+    from toqio_connector.adapters.secrets import SecretsManagerStore
+
+    return SecretsManagerStore(prefix, client("secretsmanager"))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 
 import boto3
 import pytest
@@ -22,8 +23,8 @@ from tests.support import (
     stream_batch,
 )
 from toqio_admin import cli
-from toqio_connector.adapters.dynamodb import CustomerTable, StaleWrite
-from toqio_connector.adapters.secrets import SecretStore
+from tests.support import customer_table, secret_store
+from toqio_connector.ports import StaleWrite
 from toqio_connector.rules.registry import load_registry
 from toqio_connector.rules.operator_changes import Change, CustomerUpdater
 from toqio_local import moto_fixes
@@ -164,7 +165,7 @@ def test_refused_changes_change_nothing(env, argv, rc, capsys):
 def test_a_change_that_died_half_way_is_finished_by_the_next_one(env, monkeypatch, dies_at):
     _, api = env
     call(api, "POST", "/customers", body("a1"), customer_id="a1")
-    updater = CustomerUpdater(CustomerTable(TABLE), SecretStore(""), load_registry())
+    updater = CustomerUpdater(customer_table(), secret_store(""), load_registry(os.environ["CUSTOM_PARAMETERS_FILE"]))
 
     def dies(*_args, **_kwargs):
         raise KeyboardInterrupt  # the process ends after the item, before the secret is done
@@ -214,9 +215,9 @@ def test_two_operators_racing_one_wins_the_other_is_refused_and_leaves_no_trace(
     never becomes current, and the item is B's."""
     _, api = env
     call(api, "POST", "/customers", body("a1"), customer_id="a1")
-    registry = load_registry()
-    operator_a = CustomerUpdater(CustomerTable(TABLE), SecretStore(""), registry)
-    operator_b = CustomerUpdater(CustomerTable(TABLE), SecretStore(""), registry)
+    registry = load_registry(os.environ["CUSTOM_PARAMETERS_FILE"])
+    operator_a = CustomerUpdater(customer_table(), secret_store(""), registry)
+    operator_b = CustomerUpdater(customer_table(), secret_store(""), registry)
 
     read_by_a = [operator_a.table.get("a1")]
     real_get = operator_a.table.get

@@ -400,7 +400,7 @@ def test_unexpected_error_on_find_is_a_generic_500(api, monkeypatch):
     def broken(self, customer_id):
         raise RuntimeError("boom: table exploded at /var/task/secret-path")
 
-    monkeypatch.setattr(dynamodb_adapter.CustomerTable, "get", broken)
+    monkeypatch.setattr(dynamodb_adapter.DynamoDbCustomerTable, "get", broken)
     reply = api.find("c1")
     assert (reply.status, reply.body["code"]) == (500, "INTERNAL_ERROR")
     for leak in ("boom", "exploded", "RuntimeError", "secret-path", "Traceback"):
@@ -411,7 +411,7 @@ def test_unexpected_error_on_create_is_a_generic_500_and_stores_nothing(api, sta
     def broken(self, *args, **kwargs):
         raise RuntimeError("boom with value Ak7f3aQ9-0001")
 
-    monkeypatch.setattr(secrets_adapter.SecretStore, "create", broken)
+    monkeypatch.setattr(secrets_adapter.SecretsManagerStore, "create", broken)
     reply = api.create(full_customer("c1"))
     assert (reply.status, reply.body["code"]) == (500, "INTERNAL_ERROR")
     assert "boom" not in reply.text and "Ak7f3aQ9" not in reply.text

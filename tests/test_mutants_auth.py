@@ -16,6 +16,7 @@ import jwt
 import pytest
 from conftest import public_pem
 
+from toqio_connector import bootstrap
 from toqio_connector.rules.tokens import (
     ASYMMETRIC_ALGORITHMS,
     InvalidToken,
@@ -41,7 +42,7 @@ def test_a_configured_hmac_or_unknown_algorithm_is_refused_at_start_up(
     monkeypatch.setenv("TOQIO_PUBLIC_KEYS", public_pem(rsa_keys[0]))
     monkeypatch.setenv("JWT_ALGORITHMS", names)
     with pytest.raises(ValueError, match=refused):
-        TokenVerifier.from_env()
+        bootstrap.authorizer()
 
 
 def test_every_asymmetric_algorithm_can_be_configured_and_nothing_else():
@@ -55,17 +56,17 @@ def test_every_asymmetric_algorithm_can_be_configured_and_nothing_else():
 def test_from_env_reads_the_keys_and_the_algorithms(monkeypatch, rsa_keys):
     monkeypatch.setenv("TOQIO_PUBLIC_KEYS", public_pem(rsa_keys[0]) + public_pem(rsa_keys[1]))
     monkeypatch.setenv("JWT_ALGORITHMS", "PS256,RS256")
-    verifier = TokenVerifier.from_env()
+    verifier = bootstrap.authorizer()
     assert verifier.algorithms == ["PS256", "RS256"] and len(verifier.public_keys) == 2
     monkeypatch.delenv("JWT_ALGORITHMS")
-    assert TokenVerifier.from_env().algorithms == ["RS256"]
+    assert bootstrap.authorizer().algorithms == ["RS256"]
 
 
 def test_without_public_keys_the_authorizer_does_not_start(monkeypatch):
     no_keys = "no PEM public key found in the configured Toqio public keys"
     monkeypatch.delenv("TOQIO_PUBLIC_KEYS", raising=False)
     with pytest.raises(ValueError) as refused:
-        TokenVerifier.from_env()
+        bootstrap.authorizer()
     assert str(refused.value) == no_keys
     for text in ("", "not a key", "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----"):
         with pytest.raises(ValueError) as refused:

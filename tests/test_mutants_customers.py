@@ -16,8 +16,7 @@ from uuid import uuid4
 import pytest
 
 from tests.support import TEMPLATE
-from toqio_connector.adapters.dynamodb import CustomerTable
-from toqio_connector.adapters.secrets import SecretStore
+from tests.support import customer_table, secret_store
 from toqio_connector.models.clock import utc_now
 from toqio_connector.rules.create_and_find import CustomerService
 from toqio_connector.models.errors import CustomerAlreadyExists, CustomerNotFound, ServiceUnavailable
@@ -34,7 +33,7 @@ BASE = {"id": "c1", "apiKey": "api-key-0001"}
 
 
 def service() -> CustomerService:
-    return CustomerService(CustomerTable(), SecretStore(), REGISTRY)
+    return CustomerService(customer_table(), secret_store(), REGISTRY)
 
 
 def test_a_replay_whose_secret_parameter_differs_only_in_json_type_is_a_conflict(stack):
@@ -80,7 +79,7 @@ def function_timeout() -> int:
 def orphan(content: dict) -> NewCustomer:
     """A secret left by a Create that died (or is still running) before its PutItem."""
     new = validate_create(content, REGISTRY)
-    secrets = SecretStore()
+    secrets = secret_store()
     secrets.create(secrets.name_for(new.id), new.secrets, token=str(uuid4()))
     return new
 

@@ -19,8 +19,9 @@ from uuid import uuid4
 
 import pytest
 
-from toqio_connector.adapters.dynamodb import CustomerTable, StaleWrite
-from toqio_connector.adapters.secrets import SecretStore, pending_name, pending_prefix
+from tests.support import customer_table, secret_store
+from toqio_connector.ports import StaleWrite
+from toqio_connector.rules.write_protocol import pending_name, pending_prefix
 from toqio_connector.models.clock import iso, utc_now
 from toqio_connector.rules.write_protocol import (
     ABANDONED_AFTER_SECONDS,
@@ -42,10 +43,10 @@ REGISTRY = parse_registry(
 def test_a_reader_racing_the_writer_that_finishes_a_change_reads_the_items_version(
     stack, monkeypatch
 ):
-    CustomerService(CustomerTable(), SecretStore(), REGISTRY).create(
+    CustomerService(customer_table(), secret_store(), REGISTRY).create(
         {"id": "c1", "apiKey": "k", "token": "old-token"}, "c1"
     )
-    writer = CustomerStore(CustomerTable(TABLE), SecretStore(""))
+    writer = CustomerStore(customer_table(), secret_store(""))
     stored = writer.get("c1")
     new_values = {"apiKey": "k", "token": "new-token"}
 
@@ -59,13 +60,13 @@ def test_a_reader_racing_the_writer_that_finishes_a_change_reads_the_items_versi
     changed = writer.get("c1")
     assert changed.secretVersionId != stored.secretVersionId
 
-    reader = CustomerStore(CustomerTable(TABLE), SecretStore(""))
+    reader = CustomerStore(customer_table(), secret_store(""))
     real_get = reader.secrets.get
     pending = pending_name(changed.secretArn, changed.secretVersionId)
 
     def get(secret_id, version_id=None):
         if secret_id == pending:  # the writer finishes first, then the reader looks
-            finisher = SecretStore("")
+            finisher = secret_store("")
             held = finisher.get(pending)
             finisher.put_pending(changed.secretArn, held.value, changed.secretVersionId)
             finisher.delete(held.arn)
@@ -78,10 +79,10 @@ def test_a_reader_racing_the_writer_that_finishes_a_change_reads_the_items_versi
 
 
 def created_c1() -> CustomerStore:
-    CustomerService(CustomerTable(), SecretStore(), REGISTRY).create(
+    CustomerService(customer_table(), secret_store(), REGISTRY).create(
         {"id": "c1", "apiKey": "k", "token": "old-token"}, "c1"
     )
-    return CustomerStore(CustomerTable(TABLE), SecretStore(""))
+    return CustomerStore(customer_table(), secret_store(""))
 
 
 def values(token: str) -> SecretDocument:
@@ -91,7 +92,7 @@ def values(token: str) -> SecretDocument:
 def test_a_losing_change_leaves_the_pending_secret_of_a_winner_that_died(stack, monkeypatch):
     store = created_c1()
     read_by_both = store.get("c1")
-    winner = CustomerStore(CustomerTable(TABLE), SecretStore(""))
+    winner = CustomerStore(customer_table(), secret_store(""))
 
     def dies(*_args, **_kwargs):
         raise KeyboardInterrupt  # its item landed; its values are still in its pending secret
@@ -100,10 +101,10 @@ def test_a_losing_change_leaves_the_pending_secret_of_a_winner_that_died(stack, 
     with pytest.raises(KeyboardInterrupt):
         winner.change(read_by_both, read_by_both.data, values("winners-token"))
     with pytest.raises(StaleWrite):
-        CustomerStore(CustomerTable(TABLE), SecretStore("")).change(
+        CustomerStore(customer_table(), secret_store("")).change(
             read_by_both, read_by_both.data, values("losers-token")
         )
-    reader = CustomerStore(CustomerTable(TABLE), SecretStore(""))
+    reader = CustomerStore(customer_table(), secret_store(""))
     assert reader.secret_values(reader.get("c1")).get_secret_value()["token"] == "winners-token"
 
 

@@ -18,8 +18,8 @@ import json
 
 import pytest
 
-from toqio_connector.adapters.dynamodb import CustomerTable, StaleWrite
-from toqio_connector.adapters.secrets import SecretStore
+from tests.support import customer_table, secret_store
+from toqio_connector.ports import StaleWrite
 from toqio_connector.rules.create_and_find import CustomerService
 from toqio_connector.models.errors import ServiceUnavailable
 from toqio_connector.rules.registry import parse_registry
@@ -47,11 +47,11 @@ BODY = {
 
 
 def create(body: dict, registry=REGISTRY) -> None:
-    CustomerService(CustomerTable(), SecretStore(), registry).create(body, body["id"])
+    CustomerService(customer_table(), secret_store(), registry).create(body, body["id"])
 
 
 def operator(registry=REGISTRY) -> CustomerUpdater:
-    return CustomerUpdater(CustomerTable(TABLE), SecretStore(""), registry)
+    return CustomerUpdater(customer_table(), secret_store(""), registry)
 
 
 def modify_records(stack) -> list[dict]:

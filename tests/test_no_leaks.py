@@ -152,7 +152,7 @@ def test_no_canary_anywhere_but_secrets_manager(
         def broken_get(self, secret_id, version_id=None):
             raise RuntimeError(f"cannot read secret {CANARIES['apiKey']}")
 
-        patch.setattr(secrets_adapter.SecretStore, "get", broken_get)
+        patch.setattr(secrets_adapter.SecretsManagerStore, "get", broken_get)
         replies.append(api.create(good))  # a replay reads the secret back
         assert replies[-1].status == 500
 
@@ -161,7 +161,7 @@ def test_no_canary_anywhere_but_secrets_manager(
         def broken_put(self, customer):
             raise ValueError(f"Invalid type for parameter Item, value: {WRONG}")
 
-        patch.setattr(dynamodb_adapter.CustomerTable, "put_new", broken_put)
+        patch.setattr(dynamodb_adapter.DynamoDbCustomerTable, "put_new", broken_put)
         replies.append(api.create(full_customer("c5", **{**CANARIES, "apiKey": WRONG})))
         assert replies[-1].status == 500
 
@@ -231,7 +231,7 @@ def test_logs_of_a_failed_create_say_nothing_of_the_secret(debug_logs, api, caps
     def broken(self, name, document, token):
         raise RuntimeError(f"CreateSecret failed for {document.get_secret_value()}")
 
-    monkeypatch.setattr(secrets_adapter.SecretStore, "create", broken)
+    monkeypatch.setattr(secrets_adapter.SecretsManagerStore, "create", broken)
     reply = api.create(full_customer("c1", **CANARIES))
     assert reply.status == 500
     captured = capsys.readouterr()

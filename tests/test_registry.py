@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.support import EXAMPLE_REGISTRY
+from toqio_connector.settings import CustomersApiSettings, read_settings
 from toqio_connector.models.errors import BadRequest
 from toqio_connector.rules.registry import DEFAULT_FILE, RegistryError, load_registry, parse_registry
 from toqio_connector.rules.validation import COMMON_PARAMETERS, validate_create
@@ -40,7 +41,10 @@ def test_default_registry_declares_nothing(monkeypatch):
 
 def test_registry_file_is_chosen_by_environment(monkeypatch):
     monkeypatch.setenv("CUSTOM_PARAMETERS_FILE", str(EXAMPLE_REGISTRY))
-    registry = load_registry()
+    monkeypatch.setenv("TABLE_NAME", "t")
+    monkeypatch.setenv("SECRET_NAME_PREFIX", "p/")
+    settings = read_settings(CustomersApiSettings)
+    registry = load_registry(settings.custom_parameters_file)
     assert registry.secret_names == {"webhookSigningSecret"}
     assert registry.required == ("merchantCategoryCode",)
 

@@ -22,9 +22,9 @@ import pytest
 from conftest import full_customer
 
 from tests.support import EXAMPLE_REGISTRY, TEMPLATE
+from tests.support import customer_table, secret_store
 from toqio_connector.adapters import aws
-from toqio_connector.adapters.dynamodb import CustomerTable, StaleWrite
-from toqio_connector.adapters.secrets import SecretStore
+from toqio_connector.ports import StaleWrite
 from toqio_connector.models.clock import utc_now
 from toqio_connector.rules.write_protocol import ABANDONED_AFTER_SECONDS, WRITER_LIFETIME_SECONDS
 from toqio_connector.rules.create_and_find import CustomerService
@@ -55,11 +55,11 @@ def customer_body(**extra: Any) -> dict[str, Any]:
 
 
 def service(registry) -> CustomerService:
-    return CustomerService(CustomerTable(), SecretStore(), registry)
+    return CustomerService(customer_table(), secret_store(), registry)
 
 
 def operator(registry) -> CustomerUpdater:
-    return CustomerUpdater(CustomerTable(TABLE), SecretStore(""), registry)
+    return CustomerUpdater(customer_table(), secret_store(""), registry)
 
 
 def later(seconds: float) -> Callable[[], Any]:
@@ -382,7 +382,7 @@ def orphan(body: dict[str, Any], age: float = 0) -> str:
     from moto.core import DEFAULT_ACCOUNT_ID
     from moto.secretsmanager.models import secretsmanager_backends
 
-    secrets = SecretStore()
+    secrets = secret_store()
     new = validate_create(body, load_registry(EXAMPLE_REGISTRY))
     arn, version_id = secrets.create(secrets.name_for(new.id), new.secrets, token=str(uuid4()))
     made = secretsmanager_backends[DEFAULT_ACCOUNT_ID]["eu-west-1"].secrets[arn]

@@ -132,12 +132,12 @@ def _read_secrets(names: list[str]) -> dict[str, str]:
     return values
 
 
-def _table_name(explicit: str | None) -> str:
-    if explicit:
-        return explicit
-    from toqio_connector.adapters.aws import client
+def _table_name(args: argparse.Namespace) -> str:
+    if args.table:
+        return str(args.table)
+    from toqio_connector.adapters.aws import new_client
 
-    names = client("dynamodb").list_tables()["TableNames"]
+    names = new_client("dynamodb", args.profile, args.region).list_tables()["TableNames"]
     matches = [name for name in names if "CustomersTable" in name]
     if len(matches) != 1:
         raise SystemExit(f"cannot tell the customers table among {matches or names}: use --table")
@@ -155,27 +155,23 @@ def _emit(customer: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.profile:
-        os.environ["AWS_PROFILE"] = args.profile
-    if args.region:
-        os.environ["AWS_REGION"] = os.environ["AWS_DEFAULT_REGION"] = args.region
-    from toqio_connector.adapters.dynamodb import CustomerTable, StaleWrite
-    from toqio_connector.adapters.secrets import SecretStore
+    from toqio_connector import bootstrap
     from toqio_connector.models.errors import (
         BadRequest,
         ConnectorError,
         CustomerNotFound,
         ServiceUnavailable,
     )
+    from toqio_connector.ports import StaleWrite
+    from toqio_connector.rules.operator_changes import Change, ChangeRefused
     from toqio_connector.rules.registry import RegistryError, load_registry
-    from toqio_connector.rules.operator_changes import Change, ChangeRefused, CustomerUpdater
 
     try:
-        registry = load_registry(args.registry)
+        registry = load_registry(args.registry or os.environ.get("CUSTOM_PARAMETERS_FILE"))
     except RegistryError as exc:
         _say(str(exc))
         return EXIT_USAGE
-    updater = CustomerUpdater(CustomerTable(_table_name(args.table)), SecretStore(""), registry)
+    updater = bootstrap.operator(registry, _table_name(args), profile=args.profile, region=args.region)
     try:
         if args.command == "show":
             _emit(updater.show(args.customer_id))

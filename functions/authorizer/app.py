@@ -15,13 +15,16 @@ with the request id (``LoggingConfig: LogFormat: JSON`` in the template).
 from __future__ import annotations
 
 import logging
-import os
 
-from toqio_connector.rules.tokens import CUSTOMER_CLAIM, EXPIRY_CLAIM, InvalidToken, TokenVerifier
+from toqio_connector import bootstrap
+from toqio_connector.models.claims import CUSTOMER_CLAIM, EXPIRY_CLAIM
+from toqio_connector.rules.tokens import InvalidToken
+from toqio_connector.settings import AuthorizerSettings, read_settings
 
+settings = read_settings(AuthorizerSettings)
 logger = logging.getLogger("toqio.authorizer")
-logger.setLevel(os.environ.get("AWS_LAMBDA_LOG_LEVEL") or os.environ.get("LOG_LEVEL") or "INFO")
-verifier = TokenVerifier.from_env()
+logger.setLevel(settings.log_level)
+verifier = bootstrap.authorizer(settings)
 
 
 def api_wide(method_arn: str) -> str:

@@ -15,11 +15,9 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 
-from toqio_connector.edge import http
+from toqio_connector import bootstrap
 from toqio_connector.adapters.aws import invocation_deadline
-from toqio_connector.adapters.dynamodb import CustomerTable
-from toqio_connector.adapters.secrets import SecretStore
-from toqio_connector.rules.create_and_find import CustomerService
+from toqio_connector.edge import http
 from toqio_connector.models.errors import (
     BadRequest,
     ConnectorError,
@@ -36,7 +34,7 @@ metrics = Metrics()
 # Most requests (a Find, a refusal) count nothing: that is not worth a warning each time.
 warnings.filterwarnings("ignore", "No application metrics to publish", UserWarning)
 app = APIGatewayRestResolver()
-service = CustomerService(CustomerTable(), SecretStore())
+service = bootstrap.customers_api()
 
 _CREATE_PATH = re.compile(r"^/customers\Z")
 _FIND_PATH = re.compile(r"^/customers/([^/]+)\Z")

@@ -19,8 +19,7 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
     DynamoDBStreamEvent,
 )
 
-from toqio_connector.adapters.eventbridge import EventBus
-from toqio_connector.rules.change_events import ChangePublisher
+from toqio_connector import bootstrap
 
 logger = Logger()
 metrics = Metrics()
@@ -28,7 +27,7 @@ metrics = Metrics()
 processor = BatchProcessor(
     event_type=EventType.DynamoDBStreams, raise_on_entire_batch_failure=False
 )
-publisher = ChangePublisher(EventBus())
+publisher = bootstrap.publisher()
 
 
 class EventNotDelivered(Exception):

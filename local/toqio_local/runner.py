@@ -85,7 +85,7 @@ class LocalConnector:
         from toqio_connector.rules.registry import RegistryError, load_registry
 
         try:  # the customers API would refuse to start: say so before anything else
-            load_registry()
+            load_registry(os.environ.get("CUSTOM_PARAMETERS_FILE"))
         except RegistryError as exc:
             raise SystemExit(f"cannot start: {exc}") from None
         for port in (self.api_port, self.aws_port):

@@ -150,6 +150,12 @@ def client(service: str) -> Any:
     return created
 
 
+def new_client(service: str, profile: str | None = None, region: str | None = None) -> Any:
+    """A client of its own session: the operator command's, with its profile and region."""
+    session = botocore.session.Session(profile=profile)
+    return session.create_client(service, region_name=region, config=_CONFIG)
+
+
 def error_code(exc: ClientError) -> str:
     return str(exc.response.get("Error", {}).get("Code", ""))
 
@@ -169,11 +175,3 @@ def aws_errors() -> Iterator[None]:
         raise
     except (BotoConnectionError, ReadTimeoutError) as exc:
         raise ServiceUnavailable(cause=type(exc).__name__) from None
-
-
-def setting(name: str, default: str | None = None) -> str:
-    """A required environment setting, with a clear message when it is missing."""
-    value = os.environ.get(name, default)
-    if not value:
-        raise RuntimeError(f"environment variable {name} is not set")
-    return value

@@ -6,16 +6,9 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from toqio_connector.adapters.aws import aws_errors, client, error_code, setting
+from toqio_connector.adapters.aws import aws_errors, error_code
 from toqio_connector.models.customer import StoredCustomer
-
-
-class CustomerExists(Exception):
-    """A conditional write found the customer already stored."""
-
-
-class StaleWrite(Exception):
-    """The customer changed (or vanished) since it was read: nothing was written."""
+from toqio_connector.ports import CustomerExists, StaleWrite
 
 
 def to_item(customer: StoredCustomer) -> dict[str, Any]:
@@ -32,10 +25,12 @@ def from_item(item: dict[str, Any]) -> StoredCustomer:
     )
 
 
-class CustomerTable:
-    def __init__(self, table_name: str | None = None) -> None:
-        self.name = table_name or setting("TABLE_NAME")
-        self._client = client("dynamodb")
+class DynamoDbCustomerTable:
+    """The customers table (``ports.CustomerTable``) on DynamoDB."""
+
+    def __init__(self, table_name: str, dynamodb: Any) -> None:
+        self.name = table_name
+        self._client = dynamodb
 
     def _conditional_put(self, customer: StoredCustomer, **condition: Any) -> bool:
         """PutItem under ``condition``; False if it failed, unless what failed it is this

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from toqio_connector.adapters.aws import aws_errors, client, setting
+from toqio_connector.adapters.aws import aws_errors
 
 MAX_ENTRIES = 10  # PutEvents: at most 10 entries...
 MAX_BYTES = 256 * 1024  # ...and 256 KiB per call
@@ -35,10 +35,12 @@ def chunks(entries: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
     return batches
 
 
-class EventBus:
-    def __init__(self, bus_name: str | None = None) -> None:
-        self.name = bus_name or setting("EVENT_BUS_NAME")
-        self._client = client("events")
+class EventBridgeBus:
+    """The bus (``ports.EventBus``) on EventBridge."""
+
+    def __init__(self, bus_name: str, events: Any) -> None:
+        self.name = bus_name
+        self._client = events
 
     def put(self, entries: list[dict[str, Any]]) -> list[str | None]:
         """Send entries (without EventBusName); per entry, None if delivered, else why not.

@@ -4,68 +4,25 @@ and short-lived pending secrets holding a change's values until it is stored."""
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 from botocore.exceptions import ClientError
 
-from toqio_connector.adapters.aws import aws_errors, client, error_code, setting
+from toqio_connector.adapters.aws import aws_errors, error_code
 from toqio_connector.models.errors import ServiceUnavailable
 from toqio_connector.models.request import SecretDocument
+from toqio_connector.ports import (
+    CURRENT,
+    SecretExists,
+    SecretListing,
+    SecretNotFound,
+    SecretNotOurs,
+    SecretVersion,
+)
 
 # Every secret the connector creates says so: one that does not is never deleted.
 DESCRIPTION = "Toqio connector: a customer's provider credentials"
-CURRENT = "AWSCURRENT"
-PENDING = "TOQIO_PENDING"  # a version copied in but not yet current (see customer_store.py)
-
-
-class SecretExists(Exception):
-    """CreateSecret found a secret of that name already."""
-
-
-class SecretNotFound(Exception):
-    """No such secret (or version), or not readable yet."""
-
-
-class SecretNotOurs(Exception):
-    """The secret holds something the connector never writes (not a JSON object)."""
-
-
-@dataclass(frozen=True)
-class SecretVersion:
-    arn: str
-    version_id: str
-    created: datetime
-    stages: tuple[str, ...]
-    value: SecretDocument = field(repr=False)
-
-    @property
-    def is_current(self) -> bool:
-        return CURRENT in self.stages
-
-
-def name_of(arn: str) -> str:
-    """A secret's name from its ARN (Secrets Manager appends '-' and six characters)."""
-    return arn.split(":secret:", 1)[1][:-7]
-
-
-def pending_prefix(secret_arn: str) -> str:
-    """Where the pending secrets of a customer's secret are: ``<its name>/pending/``.
-    Ids never hold '/', so no other customer's secret starts with it."""
-    return f"{name_of(secret_arn)}/pending/"
-
-
-def pending_name(secret_arn: str, version_id: str) -> str:
-    """The pending secret holding version ``version_id``'s values until it is copied in."""
-    return f"{pending_prefix(secret_arn)}{version_id}"
-
-
-@dataclass(frozen=True)
-class SecretListing:
-    name: str
-    arn: str
-    created: datetime
+PENDING = "TOQIO_PENDING"  # a version copied in but not yet current (see rules/write_protocol.py)
 
 
 def _dump(document: SecretDocument) -> str:
@@ -86,10 +43,13 @@ def _load(text: str | None) -> SecretDocument:
     return SecretDocument(value)
 
 
-class SecretStore:
-    def __init__(self, prefix: str | None = None) -> None:
-        self.prefix = prefix if prefix is not None else setting("SECRET_NAME_PREFIX")
-        self._client = client("secretsmanager")
+class SecretsManagerStore:
+    """The secret store (``ports.SecretStore``) on Secrets Manager: secrets named
+    ``<prefix><customer id>/secrets``."""
+
+    def __init__(self, prefix: str, secretsmanager: Any) -> None:
+        self.prefix = prefix
+        self._client = secretsmanager
 
     def name_for(self, customer_id: str) -> str:
         # Secret names allow A-Za-z0-9 /_+=.@- ; customer ids also allow ':', which maps

@@ -12,7 +12,8 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 
 from toqio_connector.edge import envelope
-from toqio_connector.rules.tokens import CUSTOMER_CLAIM, EXPIRY_CLAIM, outlived
+from toqio_connector.models.claims import CUSTOMER_CLAIM, EXPIRY_CLAIM
+from toqio_connector.rules.tokens import outlived
 from toqio_connector.models.errors import (
     BadRequest,
     ConnectorError,

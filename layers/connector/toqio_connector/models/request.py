@@ -137,6 +137,9 @@ SecretDocument = Secret[dict[str, Any]]
 """A customer's secret values; ``repr`` and ``str`` show ``**********``."""
 
 
+COMMON_PARAMETERS = frozenset(CustomerRequest.model_fields)  # the top-level names Toqio defines
+
+
 class NewCustomer(BaseModel):
     """A validated Create request: what Toqio sees, and what goes to Secrets Manager."""
 

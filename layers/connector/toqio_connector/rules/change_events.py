@@ -14,8 +14,8 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 
-from toqio_connector.adapters.eventbridge import EventBus
 from toqio_connector.models.customer import StoredCustomer
+from toqio_connector.ports import EventBus
 
 SOURCE = "toqio.connector"
 EVENT_VERSION = "1"

@@ -15,14 +15,13 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from toqio_connector.adapters.dynamodb import CustomerTable
-from toqio_connector.adapters.secrets import SecretStore
 from toqio_connector.models.customer import StoredCustomer, same_json
-from toqio_connector.rules.write_protocol import CustomerStore
 from toqio_connector.models.errors import CustomerAlreadyExists, CustomerNotFound, Forbidden
 from toqio_connector.models.request import CUSTOMER_ID_MAX, CUSTOMER_ID_PATTERN
-from toqio_connector.rules.registry import Registry, load_registry
+from toqio_connector.ports import CustomerTable, SecretStore
+from toqio_connector.rules.registry import Registry
 from toqio_connector.rules.validation import validate_create
+from toqio_connector.rules.write_protocol import CustomerStore
 
 _customer_id = re.compile(CUSTOMER_ID_PATTERN)
 
@@ -40,11 +39,11 @@ def authorize(customer_id: Any, caller_id: str) -> None:
 
 
 class CustomerService:
-    def __init__(
-        self, table: CustomerTable, secrets: SecretStore, registry: Registry | None = None
-    ) -> None:
+    """Create and Find, over a table and a secret store, with the registry in use."""
+
+    def __init__(self, table: CustomerTable, secrets: SecretStore, registry: Registry) -> None:
         self.store = CustomerStore(table, secrets)
-        self.registry = registry or load_registry()
+        self.registry = registry
 
     # --- Find -----------------------------------------------------------------------
     def find(self, customer_id: str, caller_id: str) -> StoredCustomer:
@@ -66,7 +65,7 @@ class CustomerService:
         stored = outcome.customer
         if not same_json(stored.data, new.data):
             raise CustomerAlreadyExists()
-        held = self.store.secret_values(stored)
-        if not same_json(held.get_secret_value(), new.secrets.get_secret_value()):
+        stored_secrets = self.store.secret_values(stored)
+        if not same_json(stored_secrets.get_secret_value(), new.secrets.get_secret_value()):
             raise CustomerAlreadyExists()
         return CreateResult(stored, created=False)

@@ -23,18 +23,18 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from toqio_connector.adapters.dynamodb import CustomerTable, StaleWrite
-from toqio_connector.adapters.secrets import SecretStore
 from toqio_connector.models.customer import StoredCustomer, same_json
-from toqio_connector.rules.write_protocol import CustomerStore
 from toqio_connector.models.errors import (
     BadRequest,
     ConnectorError,
     CustomerNotFound,
     ServiceUnavailable,
 )
+from toqio_connector.models.request import COMMON_PARAMETERS
+from toqio_connector.ports import CustomerTable, SecretStore, StaleWrite
 from toqio_connector.rules.registry import Registry
-from toqio_connector.rules.validation import COMMON_PARAMETERS, validate_create
+from toqio_connector.rules.validation import validate_create
+from toqio_connector.rules.write_protocol import CustomerStore
 
 COMMON_SECRETS = ("apiKey", *(f"paymentProvider.{name}" for name in ("key", "loginId", "hmacKey")))
 

@@ -32,7 +32,8 @@ from pathlib import Path
 from typing import Any
 
 from toqio_connector.rules.bounds import MAX_PROBLEMS, shorten, value_problem
-from toqio_connector.rules.validation import COMMON_PARAMETERS, field_error, field_path
+from toqio_connector.models.field_errors import FieldCode, field_error, field_path
+from toqio_connector.models.request import COMMON_PARAMETERS
 
 DEFAULT_FILE = Path(__file__).parents[1] / "registry" / "custom_parameters.json"
 DRAFT_2020_12 = "https://json-schema.org/draft/2020-12/schema"
@@ -73,9 +74,9 @@ class Registry:
         refused = {
             name: problem for name, value in custom.items() if (problem := value_problem(value))
         }
-        found = [field_error(name, "INVALID_VALUE", problem) for name, problem in refused.items()]
+        found = [field_error(name, FieldCode.INVALID_VALUE, problem) for name, problem in refused.items()]
         within = {name: value for name, value in custom.items() if name not in refused}
-        self._evaluate(within, found, {(name, "REQUIRED") for name in refused}, limit)
+        self._evaluate(within, found, {(name, FieldCode.REQUIRED) for name in refused}, limit)
         return sorted(found, key=_reading_order)[:limit]
 
     def _evaluate(
@@ -95,48 +96,48 @@ class Registry:
                         return
             except TooCostly:
                 name = evaluation.field or min(custom, default="")
-                found.append(field_error(name, "INVALID_VALUE", TOO_COSTLY))
+                found.append(field_error(name, FieldCode.INVALID_VALUE, TOO_COSTLY))
 
     def _problem(self, error: Any) -> dict[str, str]:
         """One jsonschema error as a contract field error."""
         where = list(error.absolute_path)
         if len(where) > 1 and where[0] in self.secret_names:
-            return field_error(str(where[0]), "INVALID_VALUE", _HIDDEN_DETAIL)
+            return field_error(str(where[0]), FieldCode.INVALID_VALUE, _HIDDEN_DETAIL)
         code, message = _describe(error.validator, error.validator_value)
         return field_error(shorten(field_path(where)), code, message)
 
 
 # keyword -> (code, message); "{}" shows the keyword's value from the registry, unless
 # that is long (see _shown): then the message after "|" is used.
-_PROBLEMS: dict[str | None, tuple[str, str]] = {
-    None: ("INVALID_VALUE", "is not allowed"),  # a false schema
-    "required": ("REQUIRED", "is required"),
-    "additionalProperties": ("UNKNOWN_PARAMETER", "is not a known parameter"),
-    "unevaluatedProperties": ("UNKNOWN_PARAMETER", "is not a known parameter"),
-    "type": ("INVALID_TYPE", "must be of type {}"),
-    "maxLength": ("TOO_LONG", "must be at most {} characters|is too long"),
-    "maxItems": ("TOO_LONG", "must be at most {} items|has too many items"),
-    "maxProperties": ("TOO_LONG", "must be at most {} properties|has too many properties"),
-    "minimum": ("INVALID_VALUE", "must be at least {}|is too small"),
-    "maximum": ("INVALID_VALUE", "must be at most {}|is too large"),
-    "exclusiveMinimum": ("INVALID_VALUE", "must be more than {}|is too small"),
-    "exclusiveMaximum": ("INVALID_VALUE", "must be less than {}|is too large"),
-    "minLength": ("INVALID_VALUE", "must be at least {} characters long|is too short"),
-    "minItems": ("INVALID_VALUE", "must be at least {} items long|has too few items"),
-    "minProperties": ("INVALID_VALUE", "must be at least {} properties long|is too small"),
-    "multipleOf": ("INVALID_VALUE", "must be a multiple of {}|is not a multiple of its step"),
-    "pattern": ("INVALID_VALUE", "must match the pattern {}|must match its pattern"),
-    "enum": ("INVALID_VALUE", "must be one of {}|must be one of the allowed values"),
-    "const": ("INVALID_VALUE", "must be {}|must be the allowed value"),
-    "format": ("INVALID_VALUE", "must be a valid {}|is not valid"),
-    "uniqueItems": ("INVALID_VALUE", "must not contain duplicates"),
-    "anyOf": ("INVALID_VALUE", "must match at least one of its allowed schemas"),
-    "oneOf": ("INVALID_VALUE", "must match exactly one of its allowed schemas"),
-    "not": ("INVALID_VALUE", "must not match its excluded schema"),
-    "contains": ("INVALID_VALUE", "must contain a matching item"),
-    "minContains": ("INVALID_VALUE", "must contain at least {} matching items|too few match"),
-    "maxContains": ("INVALID_VALUE", "must contain at most {} matching items|too many match"),
-    "unevaluatedItems": ("INVALID_VALUE", "has items that its schema does not allow"),
+_PROBLEMS: dict[str | None, tuple[FieldCode, str]] = {
+    None: (FieldCode.INVALID_VALUE, "is not allowed"),  # a false schema
+    "required": (FieldCode.REQUIRED, "is required"),
+    "additionalProperties": (FieldCode.UNKNOWN_PARAMETER, "is not a known parameter"),
+    "unevaluatedProperties": (FieldCode.UNKNOWN_PARAMETER, "is not a known parameter"),
+    "type": (FieldCode.INVALID_TYPE, "must be of type {}"),
+    "maxLength": (FieldCode.TOO_LONG, "must be at most {} characters|is too long"),
+    "maxItems": (FieldCode.TOO_LONG, "must be at most {} items|has too many items"),
+    "maxProperties": (FieldCode.TOO_LONG, "must be at most {} properties|has too many properties"),
+    "minimum": (FieldCode.INVALID_VALUE, "must be at least {}|is too small"),
+    "maximum": (FieldCode.INVALID_VALUE, "must be at most {}|is too large"),
+    "exclusiveMinimum": (FieldCode.INVALID_VALUE, "must be more than {}|is too small"),
+    "exclusiveMaximum": (FieldCode.INVALID_VALUE, "must be less than {}|is too large"),
+    "minLength": (FieldCode.INVALID_VALUE, "must be at least {} characters long|is too short"),
+    "minItems": (FieldCode.INVALID_VALUE, "must be at least {} items long|has too few items"),
+    "minProperties": (FieldCode.INVALID_VALUE, "must be at least {} properties long|is too small"),
+    "multipleOf": (FieldCode.INVALID_VALUE, "must be a multiple of {}|is not a multiple of its step"),
+    "pattern": (FieldCode.INVALID_VALUE, "must match the pattern {}|must match its pattern"),
+    "enum": (FieldCode.INVALID_VALUE, "must be one of {}|must be one of the allowed values"),
+    "const": (FieldCode.INVALID_VALUE, "must be {}|must be the allowed value"),
+    "format": (FieldCode.INVALID_VALUE, "must be a valid {}|is not valid"),
+    "uniqueItems": (FieldCode.INVALID_VALUE, "must not contain duplicates"),
+    "anyOf": (FieldCode.INVALID_VALUE, "must match at least one of its allowed schemas"),
+    "oneOf": (FieldCode.INVALID_VALUE, "must match exactly one of its allowed schemas"),
+    "not": (FieldCode.INVALID_VALUE, "must not match its excluded schema"),
+    "contains": (FieldCode.INVALID_VALUE, "must contain a matching item"),
+    "minContains": (FieldCode.INVALID_VALUE, "must contain at least {} matching items|too few match"),
+    "maxContains": (FieldCode.INVALID_VALUE, "must contain at most {} matching items|too many match"),
+    "unevaluatedItems": (FieldCode.INVALID_VALUE, "has items that its schema does not allow"),
 }
 _SHOWN_MAX = 120  # characters of a registry value shown in a message
 TOO_COSTLY = "is too complex to validate"
@@ -161,9 +162,9 @@ def _shown(keyword: str | None, expected: Any) -> str:
     return expected
 
 
-def _describe(keyword: str | None, expected: Any) -> tuple[str, str]:
+def _describe(keyword: str | None, expected: Any) -> tuple[FieldCode, str]:
     """(code, message) of a failed ``keyword``; never quotes the rejected value."""
-    code, template = _PROBLEMS.get(keyword, ("INVALID_VALUE", f"is not valid ({keyword})"))
+    code, template = _PROBLEMS.get(keyword, (FieldCode.INVALID_VALUE, f"is not valid ({keyword})"))
     message, _, short = template.partition("|")
     if "{}" not in message:
         return code, message
@@ -271,8 +272,8 @@ def parse_registry(schema: Any, source: str, common: frozenset[str]) -> Registry
 
 
 def load_registry(path: str | os.PathLike[str] | None = None) -> Registry:
-    """The registry in use (``CUSTOM_PARAMETERS_FILE``, else the shipped default)."""
-    chosen = Path(path or os.environ.get("CUSTOM_PARAMETERS_FILE") or DEFAULT_FILE)
+    """The registry in the file at ``path`` (the shipped default if none is given)."""
+    chosen = Path(path or DEFAULT_FILE)
     source = str(chosen)
     try:
         text = chosen.read_text(encoding="utf-8")

@@ -10,19 +10,38 @@ names costs the customers API nothing.
 from __future__ import annotations
 
 import math
-import os
 import re
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
-ISSUER = "Toqio"
-SUBJECT = "Toqio-integration-hub Authorization"
-CUSTOMER_CLAIM = "customerID"
-EXPIRY_CLAIM = "exp"
-NOT_BEFORE_CLAIM = "nbf"
-ISSUED_AT_CLAIM = "iat"
-DATE_CLAIMS = (EXPIRY_CLAIM, NOT_BEFORE_CLAIM, ISSUED_AT_CLAIM)  # JSON numbers when present
-LEEWAY_SECONDS = 60
+from toqio_connector.models.claims import (
+    CUSTOMER_CLAIM,
+    DATE_CLAIMS,
+    EXPIRY_CLAIM,
+    ISSUED_AT_CLAIM,
+    ISSUER,
+    LEEWAY_SECONDS,
+    NOT_BEFORE_CLAIM,
+    SUBJECT,
+)
+
+__all__ = [  # the claim names stay importable from here, beside the verifier
+    "CUSTOMER_CLAIM",
+    "DATE_CLAIMS",
+    "EXPIRY_CLAIM",
+    "ISSUED_AT_CLAIM",
+    "ISSUER",
+    "LEEWAY_SECONDS",
+    "NOT_BEFORE_CLAIM",
+    "SUBJECT",
+    "InvalidToken",
+    "TokenVerifier",
+    "VerifiedToken",
+    "is_number",
+    "outlived",
+    "parse_algorithms",
+    "parse_public_keys",
+]
 ASYMMETRIC_ALGORITHMS = frozenset(
     {"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"}
 )
@@ -115,11 +134,9 @@ class TokenVerifier:
         self.algorithms = parse_algorithms(",".join(algorithms))
 
     @classmethod
-    def from_env(cls) -> TokenVerifier:
-        pem = os.environ.get("TOQIO_PUBLIC_KEYS", "")
-        return cls(
-            parse_public_keys(pem), parse_algorithms(os.environ.get("JWT_ALGORITHMS", "RS256"))
-        )
+    def configured(cls, public_keys_pem: str, algorithms: str) -> TokenVerifier:
+        """From the configured text: PEM keys, and algorithm names separated by commas."""
+        return cls(parse_public_keys(public_keys_pem), parse_algorithms(algorithms))
 
     def verify(self, authorization: str | None) -> VerifiedToken:
         """The verified token of a ``Bearer <JWT>`` value; InvalidToken otherwise."""

@@ -23,7 +23,9 @@ from toqio_connector.rules.bounds import (
     stored_size,
 )
 from toqio_connector.models.errors import BadRequest
+from toqio_connector.models.field_errors import FieldCode, field_error, field_path
 from toqio_connector.models.request import (
+    COMMON_PARAMETERS,
     CONTROL_CHARACTERS,
     MASK,
     CustomerRequest,
@@ -35,49 +37,29 @@ from toqio_connector.models.request import (
 if TYPE_CHECKING:
     from toqio_connector.rules.registry import Registry
 
-COMMON_PARAMETERS = frozenset(CustomerRequest.model_fields)
-FIELD_ERROR_CODES = (
-    "REQUIRED",
-    "INVALID_TYPE",
-    "INVALID_VALUE",
-    "INVALID_CURRENCY",
-    "TOO_LONG",
-    "UNKNOWN_PARAMETER",
-)
+FIELD_ERROR_CODES = tuple(code.value for code in FieldCode)  # for the OpenAPI document
 
 # pydantic error type -> (contract code, message)
-_ERRORS: dict[str, tuple[str, str]] = {
-    "missing": ("REQUIRED", "is required"),
-    "string_type": ("INVALID_TYPE", "must be a string"),
-    "list_type": ("INVALID_TYPE", "must be an array"),
-    "model_type": ("INVALID_TYPE", "must be an object"),
-    "dict_type": ("INVALID_TYPE", "must be an object"),
-    "string_too_short": ("INVALID_VALUE", "must not be empty"),
-    "too_short": ("INVALID_VALUE", "must not be empty"),
+_ERRORS: dict[str, tuple[FieldCode, str]] = {
+    "missing": (FieldCode.REQUIRED, "is required"),
+    "string_type": (FieldCode.INVALID_TYPE, "must be a string"),
+    "list_type": (FieldCode.INVALID_TYPE, "must be an array"),
+    "model_type": (FieldCode.INVALID_TYPE, "must be an object"),
+    "dict_type": (FieldCode.INVALID_TYPE, "must be an object"),
+    "string_too_short": (FieldCode.INVALID_VALUE, "must not be empty"),
+    "too_short": (FieldCode.INVALID_VALUE, "must not be empty"),
     "string_pattern_mismatch": (
-        "INVALID_VALUE",
+        FieldCode.INVALID_VALUE,
         "must start with a letter or digit and use only A-Z a-z 0-9 . _ : -",
     ),
-    "string_too_long": ("TOO_LONG", "must be at most {max_length} characters"),
-    "too_long": ("TOO_LONG", "must be at most {max_length} {unit}"),
-    "extra_forbidden": ("UNKNOWN_PARAMETER", "is not a known parameter"),
-    "invalid_currency": ("INVALID_CURRENCY", "not an ISO 4217 currency code"),
-    "control_characters": ("INVALID_VALUE", CONTROL_CHARACTERS),
+    "string_too_long": (FieldCode.TOO_LONG, "must be at most {max_length} characters"),
+    "too_long": (FieldCode.TOO_LONG, "must be at most {max_length} {unit}"),
+    "extra_forbidden": (FieldCode.UNKNOWN_PARAMETER, "is not a known parameter"),
+    "invalid_currency": (FieldCode.INVALID_CURRENCY, "not an ISO 4217 currency code"),
+    "control_characters": (FieldCode.INVALID_VALUE, CONTROL_CHARACTERS),
 }
 
 
-def field_error(field: str, code: str, message: str) -> dict[str, str]:
-    return {"field": field, "code": code, "message": message}
-
-
-def field_path(loc: tuple[str | int, ...]) -> str:
-    path = ""
-    for part in loc:
-        if isinstance(part, int):
-            path += f"[{part}]"
-        else:
-            path += f".{part}" if path else part
-    return path
 
 
 def _reject_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -149,7 +131,7 @@ def parse_json_object(body: str | bytes | None) -> dict[str, Any]:
 def _translate(error: Any, loc_prefix: tuple[str | int, ...] = ()) -> dict[str, str]:
     loc = (*loc_prefix, *error["loc"])
     kind = error["type"]
-    code, template = _ERRORS.get(kind, ("INVALID_VALUE", "is not valid"))
+    code, template = _ERRORS.get(kind, (FieldCode.INVALID_VALUE, "is not valid"))
     ctx = error.get("ctx") or {}
     message = template.format(
         max_length=ctx.get("max_length", ""),
@@ -199,12 +181,12 @@ def validate_create(payload: dict[str, Any], registry: Registry | None = None) -
         errors.extend(_translate(error) for error in exc.errors(include_input=False))
     errors.extend(registry.errors(custom))
     errors.extend(
-        field_error(name, "INVALID_VALUE", problem)
+        field_error(name, FieldCode.INVALID_VALUE, problem)
         for name in sorted(registry.secret_names & custom.keys())
         if isinstance(custom[name], str) and (problem := secret_text_problem(custom[name]))
     )
     errors.extend(
-        field_error(shorten(name), "UNKNOWN_PARAMETER", "is not a known parameter")
+        field_error(shorten(name), FieldCode.UNKNOWN_PARAMETER, "is not a known parameter")
         for name in unknown[: MAX_PROBLEMS + 1]
     )
     if len(errors) > MAX_PROBLEMS:
@@ -228,4 +210,4 @@ def _check_stored_size(
     if stored_size(data) <= MAX_STORED_BYTES and stored_size(secrets) <= MAX_STORED_BYTES:
         return
     largest = max(custom, key=lambda name: stored_size({name: custom[name]}), default="id")
-    raise BadRequest(data=[field_error(shorten(largest), "TOO_LONG", TOO_LARGE_STORED)])
+    raise BadRequest(data=[field_error(shorten(largest), FieldCode.TOO_LONG, TOO_LARGE_STORED)])

@@ -33,20 +33,22 @@ from dataclasses import dataclass
 from datetime import datetime
 from uuid import uuid4
 
-from toqio_connector.adapters.dynamodb import CustomerExists, CustomerTable, StaleWrite
-from toqio_connector.adapters.secrets import (
+from toqio_connector.models.clock import iso, utc_now
+from toqio_connector.models.customer import StoredCustomer, same_json
+from toqio_connector.models.errors import CustomerIdTaken, CustomerSecretMissing, ServiceUnavailable
+from toqio_connector.models.request import NewCustomer, SecretDocument
+from toqio_connector.ports import (
+    Clock,
+    CustomerExists,
+    CustomerTable,
     SecretExists,
     SecretNotFound,
     SecretNotOurs,
     SecretStore,
     SecretVersion,
-    pending_name,
-    pending_prefix,
+    StaleWrite,
+    name_of,
 )
-from toqio_connector.models.clock import Clock, iso, utc_now
-from toqio_connector.models.customer import StoredCustomer, same_json
-from toqio_connector.models.errors import CustomerIdTaken, CustomerSecretMissing, ServiceUnavailable
-from toqio_connector.models.request import NewCustomer, SecretDocument
 
 # No write outlives this: the customers function's timeout (template.yaml, checked by a
 # test) and an operator change's own deadline.
@@ -55,6 +57,17 @@ WRITER_LIFETIME_SECONDS = 10
 ADOPT_WITHIN_SECONDS = WRITER_LIFETIME_SECONDS
 # Older than this, neither its writer nor an adopter can still write an item naming it.
 ABANDONED_AFTER_SECONDS = 3 * WRITER_LIFETIME_SECONDS
+
+
+def pending_prefix(secret_arn: str) -> str:
+    """Where the pending secrets of a customer's secret are: ``<its name>/pending/``.
+    Ids never hold '/', so no other customer's secret starts with it."""
+    return f"{name_of(secret_arn)}/pending/"
+
+
+def pending_name(secret_arn: str, version_id: str) -> str:
+    """The pending secret holding version ``version_id``'s values until it is copied in."""
+    return f"{pending_prefix(secret_arn)}{version_id}"
 
 
 @dataclass(frozen=True)

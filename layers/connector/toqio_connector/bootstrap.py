@@ -1,0 +1,78 @@
+"""Wiring: each function's settings, AWS clients and adapters, handed to its rules.
+
+The one place that knows which adapter implements which port. Each builder imports
+only what its function needs, so the authorizer never loads boto3 or pydantic and the
+publisher never loads pydantic.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from toqio_connector.settings import (
+    AuthorizerSettings,
+    CustomersApiSettings,
+    PublisherSettings,
+    read_settings,
+)
+
+if TYPE_CHECKING:
+    from toqio_connector.rules.change_events import ChangePublisher
+    from toqio_connector.rules.create_and_find import CustomerService
+    from toqio_connector.rules.operator_changes import CustomerUpdater
+    from toqio_connector.rules.registry import Registry
+    from toqio_connector.rules.tokens import TokenVerifier
+
+
+def customers_api(settings: CustomersApiSettings | None = None) -> CustomerService:
+    from toqio_connector.adapters.aws import client
+    from toqio_connector.adapters.dynamodb import DynamoDbCustomerTable
+    from toqio_connector.adapters.secrets import SecretsManagerStore
+    from toqio_connector.rules.create_and_find import CustomerService
+    from toqio_connector.rules.registry import load_registry
+
+    settings = settings or read_settings(CustomersApiSettings)
+    return CustomerService(
+        DynamoDbCustomerTable(settings.table_name, client("dynamodb")),
+        SecretsManagerStore(settings.secret_name_prefix, client("secretsmanager")),
+        load_registry(settings.custom_parameters_file or None),
+    )
+
+
+def publisher(settings: PublisherSettings | None = None) -> ChangePublisher:
+    from toqio_connector.adapters.aws import client
+    from toqio_connector.adapters.eventbridge import EventBridgeBus
+    from toqio_connector.rules.change_events import ChangePublisher
+
+    settings = settings or read_settings(PublisherSettings)
+    return ChangePublisher(EventBridgeBus(settings.event_bus_name, client("events")))
+
+
+def authorizer(settings: AuthorizerSettings | None = None) -> TokenVerifier:
+    from toqio_connector.rules.tokens import TokenVerifier
+
+    settings = settings or read_settings(AuthorizerSettings)
+    return TokenVerifier.configured(settings.public_keys, settings.algorithms)
+
+
+def operator(
+    registry: Registry,
+    table_name: str,
+    secret_name_prefix: str = "",
+    profile: str | None = None,
+    region: str | None = None,
+) -> CustomerUpdater:
+    """The operator command's rules, on clients of its own session (profile, region).
+
+    The secret prefix does not matter to changes (they follow each item's secret ARN).
+    """
+    from toqio_connector.adapters.aws import new_client
+    from toqio_connector.adapters.dynamodb import DynamoDbCustomerTable
+    from toqio_connector.adapters.secrets import SecretsManagerStore
+    from toqio_connector.rules.operator_changes import CustomerUpdater
+
+    return CustomerUpdater(
+        DynamoDbCustomerTable(table_name, new_client("dynamodb", profile, region)),
+        SecretsManagerStore(secret_name_prefix, new_client("secretsmanager", profile, region)),
+        registry,
+    )
