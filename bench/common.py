@@ -35,6 +35,7 @@ FUNCTIONS = {
     # Uses no AWS client: its target is relative to the customers API's floor.
     "authorizer": Function("authorizer", "AuthorizerFunction", ()),
     "publisher": Function("publisher", "PublisherFunction", ("events",)),
+    "linker": Function("linker", "LinkerFunction", ("dynamodb", "secretsmanager")),
 }
 
 
@@ -55,6 +56,7 @@ def stack(public_pem: str) -> ResolvedTemplate:
     """template.yaml with the parameter and the physical names its functions refer to."""
     result = ResolvedTemplate.read(ROOT / "template.yaml", region=REGION)
     result.parameter_values["ToqioPublicKeys"] = public_pem
+    result.parameter_values["ProviderUrl"] = "https://provider.example"  # not called here
     for logical_id in ("CustomersTable",):
         result.refs[logical_id] = resources.physical_name(result, logical_id)
     for logical_id, resource in result.of_type("AWS::Events::EventBus").items():

@@ -33,6 +33,7 @@ COLD_TARGETS = {  # function -> (floor it is compared with, max ratio)
     "customers_api": ("customers_api_floor", 1.30),
     "authorizer": ("customers_api_floor", 0.35),
     "publisher": ("publisher_floor", 1.25),
+    "linker": ("linker_floor", 1.35),
 }
 WARM_TARGET = 1.10
 LABELS = {
@@ -41,6 +42,8 @@ LABELS = {
     "publisher": "publisher",
     "customers_api_floor": "customers API floor (boto3 + dynamodb + secretsmanager)",
     "publisher_floor": "publisher floor (boto3 + events)",
+    "linker": "linker",
+    "linker_floor": "linker floor (boto3 + dynamodb + secretsmanager)",
 }
 
 

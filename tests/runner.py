@@ -31,10 +31,16 @@ def free_port() -> int:
 
 class RunningConnector:
     def __init__(self, extra_env: dict[str, str] | None = None) -> None:
-        self.api_port, self.aws_port = free_port(), free_port()
+        self.api_port, self.aws_port, self.sandbox_port = free_port(), free_port(), free_port()
         self.api = f"http://127.0.0.1:{self.api_port}"
         self.aws = f"http://127.0.0.1:{self.aws_port}"
-        env = {**os.environ, "API_PORT": str(self.api_port), "AWS_PORT": str(self.aws_port)}
+        self.sandbox = f"http://127.0.0.1:{self.sandbox_port}"
+        env = {
+            **os.environ,
+            "API_PORT": str(self.api_port),
+            "AWS_PORT": str(self.aws_port),
+            "SANDBOX_PORT": str(self.sandbox_port),
+        }
         env.pop("AWS_ENDPOINT_URL", None)
         env.pop("CUSTOM_PARAMETERS_FILE", None)
         env.update(extra_env or {})

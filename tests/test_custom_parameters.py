@@ -134,6 +134,7 @@ def test_runner_refuses_to_start_with_a_broken_registry(tmp_path, content, probl
     # free ports: the registry must be what stops it, not the ports
     env = {"CUSTOM_PARAMETERS_FILE": str(broken)}
     env |= {"API_PORT": str(free_port()), "AWS_PORT": str(free_port())}
+    env |= {"SANDBOX_PORT": str(free_port())}
     result = subprocess.run(
         [sys.executable, "-m", "toqio_local"],
         cwd=ROOT,

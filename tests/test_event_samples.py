@@ -82,3 +82,34 @@ def test_stream_batch_sample_reaches_the_bus(emulated, monkeypatch):
     assert event["detail-type"] == "CustomerCreated"
     assert event["detail"]["customer"]["id"] == "c1"
     assert event["detail"]["occurredAt"] == "2026-11-24T10:15:30.123Z"
+
+
+def test_connection_status_sample_is_503_until_checked(emulated, monkeypatch):
+    api = handler("CustomersApiFunction", "customers_api", monkeypatch)
+    assert api(sample("create_customer.json"), Context())["statusCode"] == 200
+    reply = api(sample("connection_status.json"), Context())
+    assert reply["statusCode"] == 503 and int(reply["multiValueHeaders"]["Retry-After"][0]) >= 1
+    assert json.loads(reply["body"])["code"] == "SERVICE_UNAVAILABLE"
+
+
+def test_link_batch_sample_is_taken_and_links_the_customer_it_names(emulated, monkeypatch):
+    from tests.test_provider_reference import Provider
+
+    provider = Provider()
+    api = handler("CustomersApiFunction", "customers_api", monkeypatch)
+    assert api(sample("create_customer.json"), Context())["statusCode"] == 200
+    env = {**ENV["LinkerFunction"], "PROVIDER_URL": provider.url}
+    linker = load_handler("linker", env, monkeypatch)
+    batch = sample("link_batch.json")
+    assert linker(batch, Context()) == {"batchItemFailures": []}  # names other credentials
+    assert provider.seen == []
+    item = boto3.client("dynamodb").scan(TableName=env["TABLE_NAME"])["Items"][0]
+    event = json.loads(batch["Records"][0]["body"])
+    event["detail"]["secretArn"] = item["secretArn"]["S"]
+    event["detail"]["secretVersionId"] = item["secretVersionId"]["S"]
+    batch["Records"][0]["body"] = json.dumps(event)
+    assert linker(batch, Context()) == {"batchItemFailures": []}
+    assert len(provider.seen) == 1
+    reply = api(sample("connection_status.json"), Context())
+    assert reply["statusCode"] == 200 and json.loads(reply["body"])["data"] == "CONNECTED"
+    provider.server.shutdown()

@@ -68,10 +68,12 @@ def subscriber(local):
     arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"][
         "QueueArn"
     ]
-    events.put_rule(
+    events.put_rule(  # the change events (connection statuses: tests/test_linking_http.py)
         Name="test-subscriber",
         EventBusName="toqio-connector",
-        EventPattern=json.dumps({"source": ["toqio.connector"]}),
+        EventPattern=json.dumps(
+            {"source": ["toqio.connector"], "detail-type": ["CustomerCreated", "CustomerUpdated"]}
+        ),
     )
     events.put_targets(
         Rule="test-subscriber", EventBusName="toqio-connector", Targets=[{"Id": "q", "Arn": arn}]

@@ -50,7 +50,11 @@ def test_a_created_customer_becomes_one_customer_created_event(api, stack, publi
     (item,) = stack.raw_items()
     (secret,) = stack.secret_list()
     detail = event["detail"]
-    assert set(detail) == {"eventVersion", "customer", "secretArn", "occurredAt"}
+    assert set(detail) == {
+        "eventVersion", "customer", "secretArn", "secretVersionId", "version", "occurredAt",
+    }  # fmt: skip
+    assert detail["version"] == 1
+    assert detail["secretVersionId"] == item["secretVersionId"]["S"]
     assert detail["eventVersion"] == "1"
     assert detail["customer"] == data
     assert detail["secretArn"] == secret["ARN"]
@@ -108,7 +112,8 @@ def test_remove_records_produce_no_event(api, stack, publisher, subscriber):
 def test_a_modified_customer_becomes_customer_updated(api, stack, publisher, subscriber):
     created(api, "c1")
     (item,) = stack.raw_items()
-    item = {**item, "updatedAt": {"S": "2030-01-01T00:00:00.000Z"}}
+    # a stored change: every write of the connector counts it in ``version``
+    item = {**item, "updatedAt": {"S": "2030-01-01T00:00:00.000Z"}, "version": {"N": "2"}}
     stack.dynamodb.put_item(TableName=TABLE, Item=item)
     records = stack.stream_records()
     assert [r["eventName"] for r in records] == ["INSERT", "MODIFY"]
@@ -117,6 +122,18 @@ def test_a_modified_customer_becomes_customer_updated(api, stack, publisher, sub
     (event,) = subscriber.events()
     assert event["detail-type"] == "CustomerUpdated"
     assert event["detail"]["customer"] == api.find("c1").body["data"]
+    assert event["detail"]["version"] == 2
+
+
+def test_a_write_that_changes_neither_version_nor_status_emits_nothing(
+    api, stack, publisher, subscriber
+):
+    created(api, "c1")
+    (item,) = stack.raw_items()
+    stack.dynamodb.put_item(TableName=TABLE, Item={**item, "unrelated": {"S": "x"}})
+    records = stack.stream_records()
+    assert publisher(records[1:]) == {"batchItemFailures": []}
+    assert subscriber.events() == []
 
 
 # --- partial failure -------------------------------------------------------------------------

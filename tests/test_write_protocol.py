@@ -21,17 +21,16 @@ from uuid import uuid4
 import pytest
 from conftest import full_customer
 
-from tests.support import EXAMPLE_REGISTRY, TEMPLATE
-from tests.support import customer_table, secret_store
+from tests.support import EXAMPLE_REGISTRY, TEMPLATE, customer_table, secret_store
 from toqio_connector.adapters import aws
-from toqio_connector.ports import StaleWrite
 from toqio_connector.models.clock import utc_now
-from toqio_connector.rules.write_protocol import ABANDONED_AFTER_SECONDS, WRITER_LIFETIME_SECONDS
-from toqio_connector.rules.create_and_find import CustomerService
 from toqio_connector.models.errors import CustomerAlreadyExists, ServiceUnavailable
-from toqio_connector.rules.registry import load_registry
+from toqio_connector.ports import StaleWrite
+from toqio_connector.rules.create_and_find import CustomerService
 from toqio_connector.rules.operator_changes import Change, CustomerUpdater
+from toqio_connector.rules.registry import load_registry
 from toqio_connector.rules.validation import validate_create
+from toqio_connector.rules.write_protocol import ABANDONED_AFTER_SECONDS, WRITER_LIFETIME_SECONDS
 
 TABLE = "toqio-connector-CustomersTable"
 ORIGINAL = "webhook-secret-original-0001"
@@ -220,8 +219,8 @@ def stalled(at: AtCall, work: Callable[[], Any]) -> tuple[threading.Thread, dict
 # Where writer A stalls in an operator change of a secret value, and whether its item
 # has landed by then (its change is then stored; otherwise it must be refused).
 CHANGE_STEPS = [
-    ("PutItem", False, 1, False),  # its values written somewhere, its item not yet
-    ("PutItem", True, 1, True),  # its item landed, nothing after that yet
+    ("UpdateItem", False, 1, False),  # its values written somewhere, its item not yet
+    ("UpdateItem", True, 1, True),  # its item landed, nothing after that yet
     ("DescribeSecret", False, 1, True),  # about to promote its version
     ("GetItem", False, 2, True),  # observed AWSCURRENT, about to re-read the item
     ("UpdateSecretVersionStage", False, 1, True),  # about to move AWSCURRENT
@@ -264,7 +263,7 @@ def test_a_replay_healing_a_half_done_change_never_overtakes_a_newer_one(
     """An operator change died right after its item landed; a replay heals it while
     another operator's change runs: AWSCURRENT ends on the newest, never going back."""
     service(registry).create(customer_body(), "c1")
-    with AtCall("PutItem", after=True, action=dies), pytest.raises(KeyboardInterrupt):
+    with AtCall("UpdateItem", after=True, action=dies), pytest.raises(KeyboardInterrupt):
         operator(registry).update("c1", Change(secrets={"webhookSigningSecret": CANARY_A}))
 
     with AtCall("UpdateSecretVersionStage") as at:
@@ -292,7 +291,7 @@ def test_refused_stale_change_leaves_none_of_its_values(stack, registry):
 def test_a_loser_that_died_before_cleaning_up_is_swept_by_the_next_change(stack, registry):
     service(registry).create(customer_body(), "c1")
     loser = operator(registry)
-    with AtCall("PutItem") as at:
+    with AtCall("UpdateItem") as at:
         thread, outcome = stalled(
             at, lambda: loser.update("c1", Change(secrets={"webhookSigningSecret": CANARY_A}))
         )
@@ -474,18 +473,22 @@ def test_a_foreign_secret_at_the_customers_name_is_a_conflict_not_a_500(api, sta
 
 @pytest.fixture
 def answers_lost_once(monkeypatch):
-    """The next PutItem lands, its answer is lost, and the SDK sends it again: the retry
-    meets the condition the first attempt made false."""
+    """The next item write (PutItem or UpdateItem) lands, its answer is lost, and the SDK
+    sends it again: the retry meets the condition the first attempt made false."""
     client = aws.client("dynamodb")
-    real, calls = client.put_item, []
+    calls: list[dict] = []
 
-    def put_item(**kwargs):
-        calls.append(kwargs)
-        if len(calls) == 1:
-            real(**kwargs)  # landed; the answer never arrives
-        return real(**kwargs)
+    def lost_once(real):
+        def write(**kwargs):
+            calls.append(kwargs)
+            if len(calls) == 1:
+                real(**kwargs)  # landed; the answer never arrives
+            return real(**kwargs)
 
-    monkeypatch.setattr(client, "put_item", put_item)
+        return write
+
+    monkeypatch.setattr(client, "put_item", lost_once(client.put_item))
+    monkeypatch.setattr(client, "update_item", lost_once(client.update_item))
     return calls
 
 

@@ -1,5 +1,6 @@
-"""``toqio-admin``: show a customer, change its custom parameters and secret values, or
-backfill a newly declared parameter onto every customer that lacks it.
+"""``toqio-admin``: show a customer, change its custom parameters and secret values,
+backfill a newly declared parameter onto every customer that lacks it, or relink
+customers to their payment provider.
 
 Works against real AWS (``--profile``, ``--region``) and against ``make run``'s
 emulator (``AWS_ENDPOINT_URL=http://127.0.0.1:5000``). Secret values are read from a
@@ -94,6 +95,18 @@ def parser() -> argparse.ArgumentParser:
     backfill.add_argument("--value", required=True, type=_parse_value, help="JSON, or plain text")
     backfill.add_argument("--dry-run", action="store_true", help="only say what would change")
     backfill.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    relink = commands.add_parser(
+        "relink", help="check customers' credentials with their provider again"
+    )
+    relink.add_argument("customer_id", nargs="?")
+    relink.add_argument(
+        "--failed", action="store_true", help="every customer whose status is FAILED"
+    )
+    relink.add_argument(
+        "--queue",
+        default=os.environ.get("LINKER_QUEUE_URL"),
+        help="the linker's queue URL (default: LINKER_QUEUE_URL, else the one *LinkerQueue*)",
+    )
     return top
 
 
@@ -149,13 +162,92 @@ def _say(message: str) -> None:
 
 
 def _emit(customer: Any) -> None:
-    print(
-        json.dumps({**customer.view(), "version": customer.version}, indent=2, ensure_ascii=False)
+    shown = {**customer.view(), "version": customer.version, "connection": None}
+    connection = customer.connection
+    if connection is not None:
+        shown["connection"] = {
+            "status": connection.status,
+            "reason": connection.reason,
+            "checkedAt": connection.checkedAt,
+            "version": connection.version,
+            # False: checked for older credentials; the current ones are being checked
+            "current": connection.secretVersionId == customer.secretVersionId,
+        }
+    print(json.dumps(shown, indent=2, ensure_ascii=False))
+
+
+def _queue_url(args: argparse.Namespace) -> str:
+    if args.queue:
+        return str(args.queue)
+    from toqio_connector.adapters.aws import new_client
+
+    urls = new_client("sqs", args.profile, args.region).list_queues().get("QueueUrls", [])
+    matches = [url for url in urls if "LinkerQueue" in url and "DeadLetter" not in url]
+    if len(matches) != 1:
+        raise SystemExit(f"cannot tell the linker queue among {matches or urls}: use --queue")
+    return matches[0]
+
+
+def _change(updater: Any, args: argparse.Namespace) -> int:
+    from toqio_connector.rules.operator_changes import Change
+
+    change = Change(
+        values=dict(args.values), secrets=_read_secrets(args.secret), unset=tuple(args.unset)
     )
+    result = updater.update(args.customer_id, change, args.expect_version)
+    _say("changed" if result.changed else "nothing to change")
+    _emit(result.customer)
+    return 0
 
 
-def run(args: argparse.Namespace) -> int:
+def _relink(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
     from toqio_connector import bootstrap
+
+    if bool(args.customer_id) == bool(args.failed):
+        _say("relink takes one customer id, or --failed")
+        return EXIT_USAGE
+    relinker = bootstrap.relinker(_table_name(args), _queue_url(args), args.profile, args.region)
+    if args.customer_id:
+        relinker.relink(args.customer_id)
+        _say(f"relinking {args.customer_id}: `show` it in a few seconds")
+        return 0
+    targets = [customer.id for customer in relinker.failed()]
+    _say(f"{len(targets)} customer(s) with a FAILED connection status")
+    with tqdm(total=len(targets), unit="customer", file=sys.stderr) as bar:
+        sent = relinker.relink_all(targets, progress=lambda _id: bar.update(1))
+    _say(
+        f"{len(sent)} sent to the linker; interrupted, run it again: those connected "
+        "meanwhile are no longer FAILED and are skipped"
+    )
+    return 0
+
+
+def _operate(args: argparse.Namespace) -> int:
+    from toqio_connector import bootstrap
+    from toqio_connector.rules.registry import RegistryError, load_registry
+
+    if args.command == "relink":
+        return _relink(args)
+    try:
+        registry = load_registry(args.registry or os.environ.get("CUSTOM_PARAMETERS_FILE"))
+    except RegistryError as exc:
+        _say(str(exc))
+        return EXIT_USAGE
+    updater = bootstrap.operator(
+        registry, _table_name(args), profile=args.profile, region=args.region
+    )
+    if args.command == "show":
+        _emit(updater.show(args.customer_id))
+        return 0
+    if args.command == "set":
+        return _change(updater, args)
+    return _backfill(updater, args)
+
+
+def _refused(exc: Exception, args: argparse.Namespace) -> int | None:
+    """The message and exit code of an expected refusal; None for anything else."""
     from toqio_connector.models.errors import (
         BadRequest,
         ConnectorError,
@@ -163,56 +255,45 @@ def run(args: argparse.Namespace) -> int:
         ServiceUnavailable,
     )
     from toqio_connector.ports import StaleWrite
-    from toqio_connector.rules.operator_changes import Change, ChangeRefused
-    from toqio_connector.rules.registry import RegistryError, load_registry
+    from toqio_connector.rules.operator_changes import ChangeRefused
 
-    try:
-        registry = load_registry(args.registry or os.environ.get("CUSTOM_PARAMETERS_FILE"))
-    except RegistryError as exc:
-        _say(str(exc))
-        return EXIT_USAGE
-    updater = bootstrap.operator(registry, _table_name(args), profile=args.profile, region=args.region)
-    try:
-        if args.command == "show":
-            _emit(updater.show(args.customer_id))
-        elif args.command == "set":
-            change = Change(
-                values=dict(args.values),
-                secrets=_read_secrets(args.secret),
-                unset=tuple(args.unset),
-            )
-            result = updater.update(args.customer_id, change, args.expect_version)
-            _say("changed" if result.changed else "nothing to change")
-            _emit(result.customer)
-        else:
-            return _backfill(updater, args)
-    except CustomerNotFound:
+    if isinstance(exc, CustomerNotFound):
         _say(f"customer {args.customer_id} not found")
         return EXIT_INVALID
-    except ChangeRefused as exc:
+    if isinstance(exc, ChangeRefused):
         _say(f"refused: {exc}")
         return EXIT_USAGE
-    except InputRefused as exc:
+    if isinstance(exc, InputRefused):
         _say(f"refused: {exc}; nothing was written")
         return EXIT_INVALID
-    except BadRequest as exc:
+    if isinstance(exc, BadRequest):
         _say("refused, the result would not be valid:")
         for error in exc.data or []:
             _say(f"  {error['field']}: {error['code']} {error['message']}")
         return EXIT_INVALID
-    except StaleWrite:
+    if isinstance(exc, StaleWrite):
         _say(
             "refused: the customer changed since it was read; nothing was written. "
             "Run `show` again and retry."
         )
         return EXIT_STALE
-    except ServiceUnavailable as exc:
+    if isinstance(exc, ServiceUnavailable):
         _say(f"AWS is throttling or unavailable ({exc.cause or 'try again'}): retry shortly")
         return EXIT_UNAVAILABLE
-    except ConnectorError as exc:  # e.g. the customer's secret was deleted by someone else
+    if isinstance(exc, ConnectorError):  # e.g. the customer's secret was deleted elsewhere
         _say(f"refused: {exc.cause or exc.message}; nothing was written")
         return EXIT_INVALID
-    return 0
+    return None
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        return _operate(args)
+    except Exception as exc:
+        code = _refused(exc, args)
+        if code is None:
+            raise
+        return code
 
 
 def _backfill(updater: Any, args: argparse.Namespace) -> int:

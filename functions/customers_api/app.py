@@ -1,4 +1,4 @@
-"""Customers API: ``POST /customers`` and ``GET /customers/{customerId}``.
+"""Customers API: ``POST /customers``, ``GET /customers/{id}`` and its ``/connectionStatus``.
 
 Thin: parse the API Gateway event, call one rule of ``CustomerService``, shape the
 envelope. Every error, expected or not, leaves in Toqio's error envelope.
@@ -20,6 +20,7 @@ from toqio_connector.adapters.aws import invocation_deadline
 from toqio_connector.edge import http
 from toqio_connector.models.errors import (
     BadRequest,
+    ConnectionNotChecked,
     ConnectorError,
     CustomerAlreadyExists,
     InternalError,
@@ -38,6 +39,7 @@ service = bootstrap.customers_api()
 
 _CREATE_PATH = re.compile(r"^/customers\Z")
 _FIND_PATH = re.compile(r"^/customers/([^/]+)\Z")
+_STATUS_PATH = re.compile(r"^/customers/([^/]+)/connectionStatus\Z")
 
 
 @app.post("/customers")
@@ -62,6 +64,13 @@ def find_customer(customerId: str) -> Response:  # noqa: N803 - the path paramet
     return http.ok(customer.view(), app.current_event)
 
 
+@app.get("/customers/<customerId>/connectionStatus")
+def connection_status(customerId: str) -> Response:  # noqa: N803 - the path parameter's name
+    customer_id = (app.current_event.path_parameters or {}).get("customerId", customerId)
+    status = service.connection_status(customer_id, http.caller_id(app.current_event))
+    return http.ok(status, app.current_event)
+
+
 @app.not_found
 def no_route(_exc: Exception) -> Response:
     """Unknown path: 404. Known path, other method: 405.
@@ -74,8 +83,11 @@ def no_route(_exc: Exception) -> Response:
     find = _FIND_PATH.match(event.path)
     if find and event.http_method == "GET":
         return find_customer(find.group(1))
-    if find or _CREATE_PATH.match(event.path):
-        allowed = "GET" if find else "POST"
+    status = _STATUS_PATH.match(event.path)
+    if status and event.http_method == "GET":
+        return connection_status(status.group(1))
+    if status or find or _CREATE_PATH.match(event.path):
+        allowed = "POST" if not (find or status) else "GET"
         return http.error(MethodNotAllowed(headers={"Allow": allowed}), event)
     return http.error(NotFound(), event)
 
@@ -86,7 +98,7 @@ def on_connector_error(exc: ConnectorError) -> Response:
         metrics.add_metric(name="ValidationFailures", unit=MetricUnit.Count, value=1)
     elif isinstance(exc, CustomerAlreadyExists):
         metrics.add_metric(name="CreateConflicts", unit=MetricUnit.Count, value=1)
-    elif isinstance(exc, ServiceUnavailable):
+    elif isinstance(exc, ServiceUnavailable) and not isinstance(exc, ConnectionNotChecked):
         logger.warning("AWS unavailable or request in flight", extra={"cause": exc.cause})
     logger.info(
         "request refused",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from toqio_local.template import ResolvedTemplate
@@ -67,6 +68,8 @@ def create_queue(
         for key in ("MessageRetentionPeriod", "VisibilityTimeout", "SqsManagedSseEnabled")
         if key in props
     }
+    if "RedrivePolicy" in props:
+        attributes["RedrivePolicy"] = json.dumps(props["RedrivePolicy"])
     url = client.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
     arn = client.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
         "QueueArn"
@@ -77,20 +80,113 @@ def create_queue(
     stack.attributes[(logical_id, "QueueUrl")] = url
 
 
+def create_rule(
+    stack: ResolvedTemplate, session: Any, logical_id: str, props: dict[str, Any]
+) -> None:
+    """An EventBridge rule on its bus, with its targets (the emulator delivers to queues)."""
+    client = session.client("events")
+    name = props.get("Name") or physical_name(stack, logical_id)
+    bus = props.get("EventBusName", "default")
+    rule = {key: props[key] for key in ("Description", "ScheduleExpression") if key in props}
+    pattern = props.get("EventPattern")
+    if pattern is not None:  # CloudFormation takes the pattern as an object or as JSON text
+        rule["EventPattern"] = pattern if isinstance(pattern, str) else json.dumps(pattern)
+    arn = client.put_rule(Name=name, EventBusName=bus, State=props.get("State", "ENABLED"), **rule)[
+        "RuleArn"
+    ]
+    targets = [
+        {key: target[key] for key in ("Id", "Arn", "Input", "InputPath") if key in target}
+        for target in props.get("Targets", [])
+    ]
+    if targets:
+        client.put_targets(Rule=name, EventBusName=bus, Targets=targets)
+    stack.refs[logical_id] = name
+    stack.attributes[(logical_id, "Arn")] = arn
+
+
+def create_queue_policy(
+    stack: ResolvedTemplate, session: Any, logical_id: str, props: dict[str, Any]
+) -> None:
+    """The policy set on each of its queues (the emulator does not enforce it)."""
+    client = session.client("sqs")
+    for url in props.get("Queues", []):
+        client.set_queue_attributes(
+            QueueUrl=url, Attributes={"Policy": json.dumps(props["PolicyDocument"])}
+        )
+    stack.refs[logical_id] = physical_name(stack, logical_id)
+
+
+def create_archive(
+    stack: ResolvedTemplate, session: Any, logical_id: str, props: dict[str, Any]
+) -> None:
+    """The bus's archive, if the emulator keeps archives (replay is not emulated)."""
+    name = props.get("ArchiveName") or physical_name(stack, logical_id)
+    options = {key: props[key] for key in ("Description", "EventPattern") if key in props}
+    if isinstance(options.get("EventPattern"), dict):
+        options["EventPattern"] = json.dumps(options["EventPattern"])
+    if "RetentionDays" in props:
+        options["RetentionDays"] = int(props["RetentionDays"])
+    stack.refs[logical_id] = name
+    try:
+        arn = session.client("events").create_archive(
+            ArchiveName=name, EventSourceArn=props["SourceArn"], **options
+        )["ArchiveArn"]
+    except Exception as exc:  # noqa: BLE001 - an archive is optional offline
+        print(f"[resources] {logical_id} not created ({type(exc).__name__}): skipped", flush=True)
+        arn = f"arn:aws:events:{stack.region}:{stack.account}:archive/{name}"
+    stack.attributes[(logical_id, "Arn")] = arn
+
+
+def create_managed_policy(
+    stack: ResolvedTemplate, session: Any, logical_id: str, props: dict[str, Any]
+) -> None:
+    """An IAM managed policy; its Ref is its ARN (the emulator enforces no IAM)."""
+    name = props.get("ManagedPolicyName") or physical_name(stack, logical_id)
+    arn = f"arn:aws:iam::{stack.account}:policy{props.get('Path', '/')}{name}"
+    try:
+        arn = session.client("iam").create_policy(
+            PolicyName=name,
+            Path=props.get("Path", "/"),
+            PolicyDocument=json.dumps(props["PolicyDocument"]),
+            Description=props.get("Description", ""),
+        )["Policy"]["Arn"]
+    except Exception as exc:  # noqa: BLE001 - nothing offline depends on it
+        print(f"[resources] {logical_id} not created ({type(exc).__name__}): skipped", flush=True)
+    stack.refs[logical_id] = arn
+    stack.attributes[(logical_id, "PolicyArn")] = arn
+
+
 CREATORS = {
     "AWS::DynamoDB::Table": create_table,
     "AWS::Events::EventBus": create_event_bus,
     "AWS::SQS::Queue": create_queue,
+    "AWS::SQS::QueuePolicy": create_queue_policy,
+    "AWS::Events::Rule": create_rule,
+    "AWS::Events::Archive": create_archive,
+    "AWS::IAM::ManagedPolicy": create_managed_policy,
 }
 
 
 def create_all(stack: ResolvedTemplate, session: Any) -> list[str]:
-    """Create every table, bus and queue the template declares; their logical ids."""
-    created = []
-    for logical_id, resource in stack.resources.items():
-        creator = CREATORS.get(resource["Type"])
-        if creator is None:
-            continue
-        creator(stack, session, logical_id, stack.resolve(resource.get("Properties", {})))
-        created.append(logical_id)
+    """Create every table, bus, queue and rule the template declares; their logical ids.
+
+    A resource that refers to one not created yet (a queue naming its dead-letter queue,
+    a rule naming its target) waits for a later pass.
+    """
+    created: list[str] = []
+    waiting = [lid for lid, r in stack.resources.items() if r["Type"] in CREATORS]
+    while waiting:
+        postponed = []
+        for logical_id in waiting:
+            resource = stack.resources[logical_id]
+            try:
+                props = stack.resolve(resource.get("Properties", {}))
+            except KeyError:  # refers to what is not created yet
+                postponed.append(logical_id)
+                continue
+            CREATORS[resource["Type"]](stack, session, logical_id, props)
+            created.append(logical_id)
+        if len(postponed) == len(waiting):
+            stack.resolve(stack.resources[postponed[0]].get("Properties", {}))  # says what
+        waiting = postponed
     return created

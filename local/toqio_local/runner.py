@@ -1,12 +1,14 @@
 """``make run``: the connector offline, from ``template.yaml``, with no Docker and no AWS.
 
 * an AWS emulator (moto server) on ``AWS_PORT`` (5000) holding the template's table
-  (with its stream), event bus and queue;
+  (with its stream), event bus, queues and rule;
 * every function of the template in its own worker processes (Lambda containers),
   with the environment the template gives it;
 * the REST API on ``API_PORT`` (3000): the template's routes, its TOKEN authorizer
   (trusting the development key in ``.local/``), and its gateway responses;
-* the table's stream fed to the publisher, so events reach the bus within a second.
+* the table's stream fed to the publisher, so events reach the bus within a second;
+* the linker's queue fed to the linker, and a sandbox payment provider on
+  ``SANDBOX_PORT`` (5001) that it links customers with.
 
 SIGINT (Ctrl-C) and SIGTERM stop it, within ``STOP_SECONDS``: their handler only sets a
 flag (it takes no lock, so it cannot deadlock whatever the main thread holds when the
@@ -30,6 +32,8 @@ from typing import Any
 from toqio_local import devkeys, moto_fixes, resources
 from toqio_local.functions import FunctionCrashed, FunctionPool, FunctionSpec
 from toqio_local.gateway import ApiGateway, serve
+from toqio_local.queues import QueueRelay
+from toqio_local.sandbox import REFUSED_PREFIX, SandboxProvider
 from toqio_local.streams import StreamRelay
 from toqio_local.template import TEMPLATE, ResolvedTemplate
 
@@ -67,6 +71,7 @@ class LocalConnector:
         self,
         api_port: int = 3000,
         aws_port: int = 5000,
+        sandbox_port: int = 5001,
         max_workers: int = 4,
         template: Path = TEMPLATE,
     ) -> None:
@@ -74,10 +79,13 @@ class LocalConnector:
             raise SystemExit(f"no {template} here: run from the project's folder (make run)")
         self.api_port = api_port
         self.aws_port = aws_port
+        self.sandbox_port = sandbox_port
+        self.sandbox: SandboxProvider | None = None
+        self.retry_seconds = _seconds("LINKER_RETRY_SECONDS", 5)  # checked before start()
         self.max_workers = max_workers
         self.stack = ResolvedTemplate.read(template, region=REGION)
         self.pools: dict[str, FunctionPool] = {}
-        self.relays: list[StreamRelay] = []
+        self.relays: list[StreamRelay | QueueRelay] = []
         self._moto: Any = None
         self._http: Any = None
 
@@ -88,9 +96,11 @@ class LocalConnector:
             load_registry(os.environ.get("CUSTOM_PARAMETERS_FILE"))
         except RegistryError as exc:
             raise SystemExit(f"cannot start: {exc}") from None
-        for port in (self.api_port, self.aws_port):
+        for port in (self.api_port, self.aws_port, self.sandbox_port):
             if not _port_free(port):
-                raise SystemExit(f"port {port} is in use (set API_PORT / AWS_PORT to others)")
+                raise SystemExit(
+                    f"port {port} is in use (set API_PORT / AWS_PORT / SANDBOX_PORT to others)"
+                )
         os.environ.update(emulator_environment(self.aws_port))
         import boto3
         from moto.server import ThreadedMotoServer
@@ -104,6 +114,10 @@ class LocalConnector:
         self.stack.parameter_values["ToqioPublicKeys"] = devkeys.public_key_pem(
             self.stack.path(str(devkeys.KEY_FILE))
         )
+        # Before the functions: the linker's environment names it (PROVIDER_URL).
+        self.sandbox = SandboxProvider(HOST, self.sandbox_port, verbose=True).start()
+        self.stack.parameter_values["ProviderAdapter"] = "reference"
+        self.stack.parameter_values["ProviderUrl"] = self.sandbox.url
         resources.create_all(self.stack, session)
         self._start_functions()
         api_id = next(iter(self.stack.of_type("AWS::Serverless::Api")))
@@ -128,27 +142,45 @@ class LocalConnector:
             self.pools[fid] = pool
 
     def _start_relays(self, session: Any) -> None:
+        """Feed each function its event sources, as Lambda's event source mappings do."""
         for fid, resource in self.stack.of_type("AWS::Serverless::Function").items():
             for event in resource["Properties"].get("Events", {}).values():
-                if event["Type"] != "DynamoDB":
-                    continue
-                props = event["Properties"]
-                destination = props.get("DestinationConfig", {}).get("OnFailure", {})
-                queue_url = None
-                if "Destination" in destination:
-                    queue_id = destination["Destination"]["Fn::GetAtt"][0]
-                    queue_url = self.stack.refs.get(queue_id)
-                relay = StreamRelay(
-                    session,
-                    self.stack.resolve(props["Stream"]),
-                    self.pools[fid],
-                    batch_size=int(props.get("BatchSize", 100)),
-                    max_retries=int(props.get("MaximumRetryAttempts", 10)),
-                    failure_queue_url=queue_url,
-                    starting_position=props.get("StartingPosition", "TRIM_HORIZON"),
-                )
-                relay.start()
-                self.relays.append(relay)
+                if event["Type"] == "SQS":
+                    self._start_queue_relay(session, fid, event["Properties"])
+                elif event["Type"] == "DynamoDB":
+                    self._start_stream_relay(session, fid, event["Properties"])
+
+    def _start_stream_relay(self, session: Any, fid: str, props: dict[str, Any]) -> None:
+        destination = props.get("DestinationConfig", {}).get("OnFailure", {})
+        queue_url = None
+        if "Destination" in destination:
+            queue_id = destination["Destination"]["Fn::GetAtt"][0]
+            queue_url = self.stack.refs.get(queue_id)
+        relay = StreamRelay(
+            session,
+            self.stack.resolve(props["Stream"]),
+            self.pools[fid],
+            batch_size=int(props.get("BatchSize", 100)),
+            max_retries=int(props.get("MaximumRetryAttempts", 10)),
+            failure_queue_url=queue_url,
+            starting_position=props.get("StartingPosition", "TRIM_HORIZON"),
+        )
+        relay.start()
+        self.relays.append(relay)
+
+    def _start_queue_relay(self, session: Any, fid: str, props: dict[str, Any]) -> None:
+        """The queue's messages to ``fid``; a failed one comes back after
+        ``LINKER_RETRY_SECONDS`` (5), not the deployed queue's visibility timeout."""
+        queue_id = props["Queue"]["Fn::GetAtt"][0]
+        relay = QueueRelay(
+            session,
+            self.stack.attributes[(queue_id, "QueueUrl")],
+            self.pools[fid],
+            batch_size=int(props.get("BatchSize", 10)),
+            retry_seconds=self.retry_seconds,
+        )
+        relay.start()
+        self.relays.append(relay)
 
     def stop(self, timeout: float | None = None) -> bool:
         """Stop every part (again: nothing more happens); False if some part did not stop
@@ -158,9 +190,12 @@ class LocalConnector:
         if self._http is not None:  # shutdown() waits forever if serve_forever never ran
             steps += [self._http.shutdown, self._http.server_close]
         steps += [pool.close for pool in self.pools.values()]
+        if self.sandbox is not None:
+            steps.append(self.sandbox.stop)
         if self._moto is not None:
             steps.append(self._moto.stop)
         self.relays, self.pools, self._http, self._moto = [], {}, None, None
+        self.sandbox = None
         stopped = [_within(step, deadline) for step in steps]
         return all(stopped)
 
@@ -169,21 +204,45 @@ class LocalConnector:
         lines = [
             "Toqio connector running offline (Ctrl-C stops it)",
             f"  API            http://{HOST}:{self.api_port}"
-            "  (POST /customers, GET /customers/{id})",
+            "  (POST /customers, GET /customers/{id}, GET /customers/{id}/connectionStatus)",
+            f"  provider       http://{HOST}:{self.sandbox_port}"
+            f'  (sandbox: refuses a loginId beginning "{REFUSED_PREFIX}")',
             f"  AWS emulator   http://{HOST}:{self.aws_port}  (region {REGION}, any credentials)",
         ]
         for lid in stack.of_type("AWS::DynamoDB::Table"):
             lines.append(f"  table          {stack.refs[lid]} (stream -> publisher)")
         for lid in stack.of_type("AWS::Events::EventBus"):
             lines.append(f"  event bus      {stack.refs[lid]}")
-        for lid in stack.of_type("AWS::SQS::Queue"):
-            lines.append(f"  queue          {stack.attributes[(lid, 'QueueName')]}")
+        lines += self._queue_lines()
         lines += [
             f"  secrets        {stack.parameter('SecretNamePrefix')}<customer id>/secrets",
             f"  signing key    {self.stack.path(str(devkeys.KEY_FILE))}",
             "  token          make token CUSTOMER_ID=<id>",
         ]
         return "\n".join(lines)
+
+    def _queue_lines(self) -> list[str]:
+        """The banner's queues, each with the function it feeds, and the rules."""
+        stack, fed = self.stack, {}
+        for fid, resource in stack.of_type("AWS::Serverless::Function").items():
+            for event in resource["Properties"].get("Events", {}).values():
+                if event["Type"] == "SQS":
+                    fed[event["Properties"]["Queue"]["Fn::GetAtt"][0]] = fid
+        lines = []
+        for lid in stack.of_type("AWS::SQS::Queue"):
+            note = (
+                f" (-> {fed[lid]}; a failed message again after {self.retry_seconds} s)"
+                if lid in fed
+                else ""
+            )
+            lines.append(f"  queue          {stack.attributes[(lid, 'QueueName')]}{note}")
+        for lid, resource in stack.of_type("AWS::Events::Rule").items():
+            targets = ", ".join(
+                str(stack.resolve(t["Arn"])).rsplit(":", 1)[-1]
+                for t in resource["Properties"].get("Targets", [])
+            )
+            lines.append(f"  rule           {stack.refs[lid]} (-> {targets})")
+        return lines
 
 
 def function_spec(stack: ResolvedTemplate, fid: str) -> FunctionSpec:
@@ -242,6 +301,14 @@ class StopRequest:
             time.sleep(POLL_SECONDS)  # the handler runs during the sleep, seen after it
 
 
+def _seconds(name: str, default: int) -> int:
+    """A whole number of seconds from the environment (0-43200, SQS's visibility range)."""
+    text = os.environ.get(name) or str(default)
+    if not text.isdigit() or int(text) > 43200:
+        raise SystemExit(f"{name}={text} is not a number of seconds (0-43200)")
+    return int(text)
+
+
 def _port(name: str, default: int) -> int:
     text = os.environ.get(name) or str(default)
     if not text.isdigit() or not 0 < int(text) < 65536:
@@ -253,9 +320,13 @@ def main() -> None:
     stop = StopRequest()
     stop.install()  # first: a signal during the start-up stops it once it is up
     api_port, aws_port = _port("API_PORT", 3000), _port("AWS_PORT", 5000)
-    if api_port == aws_port:
-        raise SystemExit(f"API_PORT and AWS_PORT are both {api_port}: give them two ports")
-    local = LocalConnector(api_port=api_port, aws_port=aws_port)
+    sandbox_port = _port("SANDBOX_PORT", 5001)
+    if len({api_port, aws_port, sandbox_port}) < 3:
+        raise SystemExit(
+            f"API_PORT={api_port}, AWS_PORT={aws_port} and SANDBOX_PORT={sandbox_port} "
+            "must be three different ports"
+        )
+    local = LocalConnector(api_port=api_port, aws_port=aws_port, sandbox_port=sandbox_port)
     try:
         local.start()
         print(local.describe(), flush=True)

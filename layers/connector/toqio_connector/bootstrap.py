@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from toqio_connector.settings import (
     AuthorizerSettings,
     CustomersApiSettings,
+    LinkerSettings,
     PublisherSettings,
     read_settings,
 )
@@ -19,6 +20,7 @@ from toqio_connector.settings import (
 if TYPE_CHECKING:
     from toqio_connector.rules.change_events import ChangePublisher
     from toqio_connector.rules.create_and_find import CustomerService
+    from toqio_connector.rules.linking import Linker, Relinker
     from toqio_connector.rules.operator_changes import CustomerUpdater
     from toqio_connector.rules.registry import Registry
     from toqio_connector.rules.tokens import TokenVerifier
@@ -48,6 +50,22 @@ def publisher(settings: PublisherSettings | None = None) -> ChangePublisher:
     return ChangePublisher(EventBridgeBus(settings.event_bus_name, client("events")))
 
 
+def linker(settings: LinkerSettings | None = None) -> Linker:
+    from toqio_connector.adapters.aws import client
+    from toqio_connector.adapters.dynamodb import DynamoDbCustomerTable
+    from toqio_connector.adapters.secrets import SecretsManagerStore
+    from toqio_connector.providers import provider_for
+    from toqio_connector.rules.linking import Linker
+
+    settings = settings or read_settings(LinkerSettings)
+    return Linker(
+        DynamoDbCustomerTable(settings.table_name, client("dynamodb")),
+        SecretsManagerStore("", client("secretsmanager")),  # reads by ARN only
+        provider_for(settings.provider_adapter, settings.provider_url),
+        retry_window_seconds=float(settings.retry_window_seconds),
+    )
+
+
 def authorizer(settings: AuthorizerSettings | None = None) -> TokenVerifier:
     from toqio_connector.rules.tokens import TokenVerifier
 
@@ -58,13 +76,12 @@ def authorizer(settings: AuthorizerSettings | None = None) -> TokenVerifier:
 def operator(
     registry: Registry,
     table_name: str,
-    secret_name_prefix: str = "",
     profile: str | None = None,
     region: str | None = None,
 ) -> CustomerUpdater:
     """The operator command's rules, on clients of its own session (profile, region).
 
-    The secret prefix does not matter to changes (they follow each item's secret ARN).
+    Changes follow each item's secret ARN: the store needs no name prefix.
     """
     from toqio_connector.adapters.aws import new_client
     from toqio_connector.adapters.dynamodb import DynamoDbCustomerTable
@@ -73,6 +90,21 @@ def operator(
 
     return CustomerUpdater(
         DynamoDbCustomerTable(table_name, new_client("dynamodb", profile, region)),
-        SecretsManagerStore(secret_name_prefix, new_client("secretsmanager", profile, region)),
+        SecretsManagerStore("", new_client("secretsmanager", profile, region)),
         registry,
+    )
+
+
+def relinker(
+    table_name: str, queue_url: str, profile: str | None = None, region: str | None = None
+) -> Relinker:
+    """``toqio-admin relink``'s rules, on clients of its own session."""
+    from toqio_connector.adapters.aws import new_client
+    from toqio_connector.adapters.dynamodb import DynamoDbCustomerTable
+    from toqio_connector.adapters.sqs import SqsLinkQueue
+    from toqio_connector.rules.linking import Relinker
+
+    return Relinker(
+        DynamoDbCustomerTable(table_name, new_client("dynamodb", profile, region)),
+        SqsLinkQueue(queue_url, new_client("sqs", profile, region)),
     )

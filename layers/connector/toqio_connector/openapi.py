@@ -98,6 +98,14 @@ def document(registry: Registry) -> dict[str, Any]:
         "CreateCustomerRequest": request,
         "Customer": view,
         "CustomerEnvelope": _envelope({"$ref": REF.format(model="Customer")}, error=False),
+        "ConnectionStatusEnvelope": _envelope(
+            {
+                "type": "string",
+                "enum": ["CONNECTED", "FAILED"],
+                "description": "whether the provider accepted the customer's current credentials",
+            },
+            error=False,
+        ),
         "FieldError": {
             "type": "object",
             "properties": {
@@ -115,13 +123,15 @@ def document(registry: Registry) -> dict[str, Any]:
         ),
     }
 
-    def responses(codes: tuple[int, ...]) -> dict[str, Any]:
+    def responses(
+        codes: tuple[int, ...],
+        ok: str = "CustomerEnvelope",
+        described: str = "OK: the customer, secrets masked",
+    ) -> dict[str, Any]:
         result: dict[str, Any] = {
             "200": {
-                "description": "OK: the customer, secrets masked",
-                "content": {
-                    "application/json": {"schema": {"$ref": REF.format(model="CustomerEnvelope")}}
-                },
+                "description": described,
+                "content": {"application/json": {"schema": {"$ref": REF.format(model=ok)}}},
             }
         }
         for code in codes:
@@ -138,7 +148,8 @@ def document(registry: Registry) -> dict[str, Any]:
         "info": {
             "title": "Toqio connector",
             "version": "1",
-            "description": "Create and Find Customer for Toqio's Integration Hub. Generated from "
+            "description": "Create Customer, Find Customer and its connection status for Toqio's "
+            "Integration Hub. Generated from "
             f"the code and the custom parameter registry {Path(registry.source).name}.",
         },
         "servers": [{"url": "http://127.0.0.1:3000", "description": "make run"}],
@@ -172,6 +183,25 @@ def document(registry: Registry) -> dict[str, Any]:
                         }
                     ],
                     "responses": responses(FIND_ERRORS),
+                }
+            },
+            "/customers/{customerId}/connectionStatus": {
+                "get": {
+                    "operationId": "getCustomerConnectionStatus",
+                    "summary": "Get customer connection status",
+                    "description": "CONNECTED or FAILED for the customer's current credentials; "
+                    "503 with Retry-After until they have been checked.",
+                    "parameters": [
+                        {
+                            "name": "customerId",
+                            "in": "path",
+                            "required": True,
+                            "schema": {"type": "string"},
+                        }
+                    ],
+                    "responses": responses(
+                        FIND_ERRORS, "ConnectionStatusEnvelope", "OK: the connection status"
+                    ),
                 }
             },
         },

@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:  # the publisher imports this module without pydantic
-    from toqio_connector.models.customer import StoredCustomer
+    from toqio_connector.models.customer import Connection, StoredCustomer
     from toqio_connector.models.request import SecretDocument
 
 CURRENT = "AWSCURRENT"  # the label of the version in use
@@ -77,6 +77,9 @@ class CustomerTable(Protocol):
     def replace(self, customer: StoredCustomer, expected_version: int) -> None:
         """Overwrite only if still at ``expected_version`` (StaleWrite)."""
 
+    def store_connection(self, customer_id: str, connection: Connection) -> bool:
+        """Store a linking outcome if still about the current credentials and new."""
+
     def scan_page(
         self, start_key: dict[str, Any] | None = None, limit: int = 100
     ) -> tuple[list[StoredCustomer], dict[str, Any] | None]: ...
@@ -113,3 +116,39 @@ class EventBus(Protocol):
     """Where change events go; per entry, None if delivered, else why not."""
 
     def put(self, entries: list[dict[str, Any]]) -> list[str | None]: ...
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """A customer's provider credentials, read from its secret (``repr`` shows none)."""
+
+    customer_id: str
+    login_id: str | None = field(default=None, repr=False)
+    key: str | None = field(default=None, repr=False)
+    hmac_key: str | None = field(default=None, repr=False)
+    provider_customer_id: str | None = None  # paymentProvider.customerId, if given
+
+
+ACCEPTED, REFUSED, UNAVAILABLE = "accepted", "refused", "unavailable"
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """A provider's answer: accepted, refused (with its reason), or unavailable (why)."""
+
+    outcome: str  # ACCEPTED, REFUSED or UNAVAILABLE
+    detail: str = ""  # for the logs: never a credential
+
+
+class LinkQueue(Protocol):
+    """The linker's input queue (for an operator's relink requests)."""
+
+    def send(self, messages: list[dict[str, Any]]) -> None: ...
+
+
+class ProviderAdapter(Protocol):
+    """One payment provider, as the linker asks it to verify credentials."""
+
+    required: tuple[str, ...]  # the Credentials fields it cannot work without
+
+    def verify(self, credentials: Credentials) -> Verdict: ...

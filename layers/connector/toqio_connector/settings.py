@@ -23,23 +23,31 @@ def _env(name: str, default: str | None = None) -> Any:
     return field(default=default if default is not None else MISSING, metadata={"env": name})
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class CustomersApiSettings:
     table_name: str = _env("TABLE_NAME")
     secret_name_prefix: str = _env("SECRET_NAME_PREFIX")
     custom_parameters_file: str = _env("CUSTOM_PARAMETERS_FILE", "")  # "": the shipped one
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class AuthorizerSettings:
     public_keys: str = _env("TOQIO_PUBLIC_KEYS", "")  # checked by the verifier
     algorithms: str = _env("JWT_ALGORITHMS", "RS256")
     log_level: str = _env("POWERTOOLS_LOG_LEVEL", "INFO")  # the template's LogLevel
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class PublisherSettings:
     event_bus_name: str = _env("EVENT_BUS_NAME")
+
+
+@dataclass(frozen=True, kw_only=True)
+class LinkerSettings:
+    table_name: str = _env("TABLE_NAME")
+    provider_adapter: str = _env("PROVIDER_ADAPTER", "reference")
+    provider_url: str = _env("PROVIDER_URL")
+    retry_window_seconds: str = _env("LINK_RETRY_WINDOW_SECONDS", "3600")
 
 
 def read_settings(kind: type[T], environ: Mapping[str, str] | None = None) -> T:

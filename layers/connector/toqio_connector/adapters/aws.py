@@ -28,7 +28,6 @@ admin command, the tests' plain contexts) botocore's retries apply unchanged.
 from __future__ import annotations
 
 import logging
-import os
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager

@@ -7,15 +7,29 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from toqio_connector.adapters.aws import aws_errors, error_code
-from toqio_connector.models.customer import StoredCustomer
+from toqio_connector.models.customer import Connection, StoredCustomer
 from toqio_connector.ports import CustomerExists, StaleWrite
 
 
+def _attribute(value: str | int) -> dict[str, str]:
+    return {"N": str(value)} if isinstance(value, int) else {"S": value}
+
+
 def to_item(customer: StoredCustomer) -> dict[str, Any]:
-    """The item in DynamoDB's wire format: every attribute a string but ``version``."""
+    """The item in DynamoDB's wire format: every attribute a string but the versions."""
+    return {key: _attribute(value) for key, value in customer.to_record().items()}
+
+
+def _set_all(record: dict[str, Any], names: str = "a") -> dict[str, Any]:
+    """UpdateItem arguments that SET every attribute of ``record`` (none other changes)."""
+    keys = list(record)
     return {
-        key: {"N": str(value)} if isinstance(value, int) else {"S": value}
-        for key, value in customer.to_record().items()
+        "UpdateExpression": "SET "
+        + ", ".join(f"#{names}{i} = :{names}{i}" for i in range(len(keys))),
+        "ExpressionAttributeNames": {f"#{names}{i}": key for i, key in enumerate(keys)},
+        "ExpressionAttributeValues": {
+            f":{names}{i}": _attribute(record[key]) for i, key in enumerate(keys)
+        },
     }
 
 
@@ -32,18 +46,27 @@ class DynamoDbCustomerTable:
         self.name = table_name
         self._client = dynamodb
 
-    def _conditional_put(self, customer: StoredCustomer, **condition: Any) -> bool:
-        """PutItem under ``condition``; False if it failed, unless what failed it is this
-        very item: the SDK retries a write whose answer timed out, and the retry fails the
-        condition that the first attempt, which landed, made false."""
+    def _conditional_write(self, customer: StoredCustomer, **condition: Any) -> bool:
+        """PutItem (a new customer) or UpdateItem (a change: the linker's connection
+        attributes stay) under ``condition``; False if it failed, unless what failed it is
+        this very item: the SDK retries a write whose answer timed out, and the retry
+        fails the condition that the first attempt, which landed, made false."""
         try:
             with aws_errors():
-                self._client.put_item(
-                    TableName=self.name,
-                    Item=to_item(customer),
-                    ReturnValuesOnConditionCheckFailure="ALL_OLD",
-                    **condition,
-                )
+                if "UpdateExpression" in condition:
+                    self._client.update_item(
+                        TableName=self.name,
+                        Key={"id": {"S": customer.id}},
+                        ReturnValuesOnConditionCheckFailure="ALL_OLD",
+                        **condition,
+                    )
+                else:
+                    self._client.put_item(
+                        TableName=self.name,
+                        Item=to_item(customer),
+                        ReturnValuesOnConditionCheckFailure="ALL_OLD",
+                        **condition,
+                    )
         except ClientError as exc:
             if error_code(exc) != "ConditionalCheckFailedException":
                 raise
@@ -53,7 +76,7 @@ class DynamoDbCustomerTable:
 
     def put_new(self, customer: StoredCustomer) -> None:
         """Store a customer unless one with the same id exists (raises CustomerExists)."""
-        if not self._conditional_put(customer, ConditionExpression="attribute_not_exists(id)"):
+        if not self._conditional_write(customer, ConditionExpression="attribute_not_exists(id)"):
             raise CustomerExists(customer.id)
 
     def get(self, customer_id: str) -> StoredCustomer | None:
@@ -65,13 +88,39 @@ class DynamoDbCustomerTable:
         return from_item(item) if item else None
 
     def replace(self, customer: StoredCustomer, expected_version: int) -> None:
-        """Overwrite the item only if it is still at ``expected_version`` (optimistic lock)."""
-        if not self._conditional_put(
-            customer,
-            ConditionExpression="attribute_exists(id) AND version = :expected",
-            ExpressionAttributeValues={":expected": {"N": str(expected_version)}},
+        """Overwrite the customer's attributes only if it is still at ``expected_version``
+        (optimistic lock); its connection status is left as it is."""
+        record = customer.to_record()
+        del record["id"]
+        update = _set_all(record)
+        update["ExpressionAttributeValues"][":expected"] = {"N": str(expected_version)}
+        if not self._conditional_write(
+            customer, ConditionExpression="attribute_exists(id) AND version = :expected", **update
         ):
             raise StaleWrite(customer.id)
+
+    def store_connection(self, customer_id: str, connection: Connection) -> bool:
+        """Store a linking outcome only if the customer's credentials are still the ones
+        checked and it differs from what is stored for them; False if not written."""
+        update = _set_all(connection.to_record())
+        update["ExpressionAttributeValues"][":checked"] = {"S": connection.secretVersionId}
+        try:
+            with aws_errors():
+                self._client.update_item(
+                    TableName=self.name,
+                    Key={"id": {"S": customer_id}},
+                    ConditionExpression=(
+                        "secretVersionId = :checked AND (attribute_not_exists(#a0)"
+                        " OR connectionSecretVersionId <> :checked"
+                        " OR #a0 <> :a0 OR #a1 <> :a1)"
+                    ),
+                    **update,
+                )
+        except ClientError as exc:
+            if error_code(exc) != "ConditionalCheckFailedException":
+                raise
+            return False
+        return True
 
     def scan_page(
         self, start_key: dict[str, Any] | None = None, limit: int = 100

@@ -13,7 +13,6 @@ from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 
 from toqio_connector.edge import envelope
 from toqio_connector.models.claims import CUSTOMER_CLAIM, EXPIRY_CLAIM
-from toqio_connector.rules.tokens import outlived
 from toqio_connector.models.errors import (
     BadRequest,
     ConnectorError,
@@ -21,6 +20,7 @@ from toqio_connector.models.errors import (
     Unauthorized,
     UnsupportedMediaType,
 )
+from toqio_connector.rules.tokens import outlived
 
 MAX_BODY_BYTES = 64 * 1024
 JSON = "application/json"

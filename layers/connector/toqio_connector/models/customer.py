@@ -8,10 +8,47 @@ itself wrote after validating it.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 MASK = "*****"
+CONNECTED = "CONNECTED"
+FAILED = "FAILED"
+
+
+@dataclass(frozen=True)
+class Connection:
+    """The outcome of linking a customer to its provider, for one version of its
+    credentials (kept in the item beside the customer, outside Find's ``data``)."""
+
+    status: str  # CONNECTED or FAILED
+    reason: str  # a code from rules/linking.py's REASONS
+    secretVersionId: str  # noqa: N815 - the credentials checked
+    version: int  # the customer version the event named
+    checkedAt: str  # noqa: N815
+
+    ATTRIBUTES = (  # the item's attribute of each field
+        ("status", "connectionStatus"),
+        ("reason", "connectionReason"),
+        ("secretVersionId", "connectionSecretVersionId"),
+        ("version", "connectionVersion"),
+        ("checkedAt", "connectionCheckedAt"),
+    )
+
+    def to_record(self) -> dict[str, Any]:
+        return {attribute: getattr(self, name) for name, attribute in self.ATTRIBUTES}
+
+    @classmethod
+    def from_record(cls, record: dict[str, Any]) -> Connection | None:
+        if "connectionStatus" not in record:
+            return None
+        return cls(
+            status=str(record["connectionStatus"]),
+            reason=str(record.get("connectionReason", "")),
+            secretVersionId=str(record.get("connectionSecretVersionId", "")),
+            version=int(record.get("connectionVersion", 0)),
+            checkedAt=str(record.get("connectionCheckedAt", "")),
+        )
 
 
 @dataclass(frozen=True)
@@ -25,6 +62,15 @@ class StoredCustomer:
     createdAt: str  # noqa: N815
     updatedAt: str  # noqa: N815
     version: int = 1
+    connection: Connection | None = field(default=None, compare=False)  # written apart
+
+    @property
+    def current_connection(self) -> Connection | None:
+        """The stored outcome if it is about the current credentials, else None."""
+        connection = self.connection
+        if connection is None or connection.secretVersionId != self.secretVersionId:
+            return None
+        return connection
 
     def view(self) -> dict[str, Any]:
         """The customer as Toqio sees it: Create's and Find's ``data``."""
@@ -37,6 +83,7 @@ class StoredCustomer:
         """The item's attributes. ``data`` is kept as JSON text: custom parameters may
         hold what a DynamoDB map cannot (deep nesting, empty keys, any number)."""
         record = asdict(self)
+        del record["connection"]  # its own attributes, written by the linker only
         record["data"] = json.dumps(self.data, ensure_ascii=False, separators=(",", ":"))
         return record
 
@@ -51,6 +98,7 @@ class StoredCustomer:
             createdAt=str(record["createdAt"]),
             updatedAt=str(record.get("updatedAt", record["createdAt"])),
             version=int(record.get("version", 1)),
+            connection=Connection.from_record(record),
         )
 
 

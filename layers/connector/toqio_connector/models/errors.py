@@ -48,7 +48,7 @@ class Forbidden(ConnectorError):
 
 class CustomerNotFound(ConnectorError):
     status, code, message = 404, "CUSTOMER_NOT_FOUND", "Customer not found"
-    when = "no customer has this id"
+    when = "Find Customer or connection status for an id no customer has"
 
 
 class NotFound(ConnectorError):
@@ -104,7 +104,8 @@ class InternalError(ConnectorError):
 
 
 class ServiceUnavailable(ConnectorError):
-    """AWS throttled us, is down, or another request for the same customer is in flight.
+    """AWS throttled us, is down, another request for the same customer is in flight, or
+    the customer's connection status is not checked yet.
 
     Retrying the same request is always safe.
     """
@@ -115,8 +116,8 @@ class ServiceUnavailable(ConnectorError):
         "Service temporarily unavailable, retry later",
     )
     when = (
-        "AWS throttling or outage, or the same customer in flight; retrying after "
-        "Retry-After seconds is safe"
+        "AWS throttling or outage, the same customer in flight, or a connection status "
+        "not checked yet; retrying after Retry-After seconds is safe"
     )
     retry_after_seconds = 1
 
@@ -126,6 +127,13 @@ class ServiceUnavailable(ConnectorError):
         seconds = retry_after or self.retry_after_seconds
         super().__init__(message, headers={"Retry-After": str(seconds)})
         self.cause = cause  # an AWS error code or exception class name, for the logs
+
+
+class ConnectionNotChecked(ServiceUnavailable):
+    """The customer's current credentials are being checked with its provider (a 503 like
+    any other to the caller, but nothing is wrong: not logged as a warning)."""
+
+    retry_after_seconds = 2  # linking takes a few seconds after a Create or change
 
 
 class GatewayRefusal(BadRequest):

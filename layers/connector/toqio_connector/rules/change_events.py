@@ -14,34 +14,76 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 
-from toqio_connector.models.customer import StoredCustomer
+from toqio_connector.models.customer import Connection, StoredCustomer
 from toqio_connector.ports import EventBus
 
 SOURCE = "toqio.connector"
 EVENT_VERSION = "1"
-DETAIL_TYPES = {"INSERT": "CustomerCreated", "MODIFY": "CustomerUpdated"}
+CREATED, UPDATED, CONNECTION_CHANGED = (
+    "CustomerCreated",
+    "CustomerUpdated",
+    "CustomerConnectionChanged",
+)
+
+
+def _detail_type(event_name: str, old: StoredCustomer | None, new: StoredCustomer) -> str | None:
+    """Which event a stored change is: a new customer, a changed customer (a new
+    ``version``), or a new connection status alone; None for anything else."""
+    if event_name == "INSERT":
+        return CREATED
+    if event_name != "MODIFY":
+        return None
+    if old is None or new.version != old.version:  # no old image: a customer change
+        return UPDATED
+    if new.connection is not None and new.connection != old.connection:
+        return CONNECTION_CHANGED
+    return None
+
+
+def customer_detail(customer: StoredCustomer, detail_type: str) -> dict[str, Any]:
+    """``detail`` of CustomerCreated and CustomerUpdated."""
+    return {
+        "eventVersion": EVENT_VERSION,
+        "customer": customer.view(),
+        "secretArn": customer.secretArn,
+        "secretVersionId": customer.secretVersionId,
+        "version": customer.version,
+        "occurredAt": customer.createdAt if detail_type == CREATED else customer.updatedAt,
+    }
+
+
+def connection_detail(customer_id: str, connection: Connection) -> dict[str, Any]:
+    """``detail`` of CustomerConnectionChanged: the status, never a credential."""
+    return {
+        "eventVersion": EVENT_VERSION,
+        "customerId": customer_id,
+        "status": connection.status,
+        "reason": connection.reason,
+        "version": connection.version,
+        "checkedAt": connection.checkedAt,
+    }
 
 
 def change_event(record: DynamoDBRecord) -> dict[str, Any] | None:
     """The PutEvents entry for a stream record, or None if the change has no event."""
     event_name = record.event_name.name if record.event_name else ""
-    detail_type = DETAIL_TYPES.get(event_name)
-    if detail_type is None or record.dynamodb is None or not record.dynamodb.new_image:
+    if record.dynamodb is None or not record.dynamodb.new_image:
         return None
-    customer = StoredCustomer.from_record(record.dynamodb.new_image)
-    detail = {
-        "eventVersion": EVENT_VERSION,
-        "customer": customer.view(),
-        "secretArn": customer.secretArn,
-        "occurredAt": customer.createdAt
-        if detail_type == "CustomerCreated"
-        else customer.updatedAt,
-    }
+    new = StoredCustomer.from_record(record.dynamodb.new_image)
+    old_image = record.dynamodb.old_image
+    old = StoredCustomer.from_record(old_image) if old_image else None
+    detail_type = _detail_type(event_name, old, new)
+    if detail_type is None:
+        return None
+    if detail_type == CONNECTION_CHANGED and new.connection is not None:
+        detail = connection_detail(new.id, new.connection)
+    else:
+        detail = customer_detail(new, detail_type)
     return {
         "Source": SOURCE,
         "DetailType": detail_type,
         "Detail": json.dumps(detail, ensure_ascii=False, separators=(",", ":")),
-        "Resources": [customer.secretArn],
+        "Resources": [new.secretArn],
     }
 
 

@@ -16,7 +16,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from toqio_connector.models.customer import StoredCustomer, same_json
-from toqio_connector.models.errors import CustomerAlreadyExists, CustomerNotFound, Forbidden
+from toqio_connector.models.errors import (
+    ConnectionNotChecked,
+    CustomerAlreadyExists,
+    CustomerNotFound,
+    Forbidden,
+)
 from toqio_connector.models.request import CUSTOMER_ID_MAX, CUSTOMER_ID_PATTERN
 from toqio_connector.ports import CustomerTable, SecretStore
 from toqio_connector.rules.registry import Registry
@@ -54,6 +59,14 @@ class CustomerService:
         if stored is None:
             raise CustomerNotFound()
         return stored
+
+    def connection_status(self, customer_id: str, caller_id: str) -> str:
+        """CONNECTED or FAILED for the customer's current credentials; 503 (with
+        Retry-After) while they have not been checked yet. Reads DynamoDB only."""
+        connection = self.find(customer_id, caller_id).current_connection
+        if connection is None:
+            raise ConnectionNotChecked(cause="connection status not checked yet")
+        return connection.status
 
     # --- Create ---------------------------------------------------------------------
     def create(self, payload: dict[str, Any], caller_id: str) -> CreateResult:

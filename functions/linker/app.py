@@ -1,0 +1,68 @@
+"""Linker: the connector's customer events (through SQS) -> provider check -> status.
+
+Each message is one ``CustomerCreated`` or ``CustomerUpdated`` event. A message whose
+provider is unreachable (within the retry window) is reported as a partial batch
+failure, so SQS delivers it again after the queue's visibility timeout; past the
+window the status is stored as FAILED (PROVIDER_UNREACHABLE). Messages that keep
+failing otherwise end in the dead-letter queue (alarmed).
+"""
+
+from __future__ import annotations
+
+import json
+
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.batch import (
+    BatchProcessor,
+    EventType,
+    process_partial_response,
+)
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+
+from toqio_connector import bootstrap
+from toqio_connector.rules.linking import LinkRequest, TryAgainLater
+
+logger = Logger()
+metrics = Metrics()
+processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+linker = bootstrap.linker()
+
+
+def link_one(record: SQSRecord) -> None:
+    request = LinkRequest.from_event(json.loads(record.body))
+    try:
+        connection = linker.link(request)
+    except TryAgainLater as exc:
+        metrics.add_metric(name="LinkRetries", unit=MetricUnit.Count, value=1)
+        logger.info(
+            "provider unreachable: retrying",
+            extra={"customer": request.customer_id, "why": str(exc)},
+        )
+        raise
+    if connection is None:
+        logger.info(
+            "nothing to link", extra={"customer": request.customer_id, "version": request.version}
+        )
+        return
+    metrics.add_metric(
+        name="LinksConnected" if connection.status == "CONNECTED" else "LinksFailed",
+        unit=MetricUnit.Count,
+        value=1,
+    )
+    logger.info(
+        "connection status stored",
+        extra={
+            "customer": request.customer_id,
+            "status": connection.status,
+            "reason": connection.reason,
+        },
+    )
+
+
+@logger.inject_lambda_context
+@metrics.log_metrics
+def lambda_handler(event: dict, context: object) -> dict:
+    return process_partial_response(
+        event=event, record_handler=link_one, processor=processor, context=context
+    )
