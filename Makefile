@@ -5,6 +5,8 @@ PYTHON ?= python3
 UV_VERSION := 0.13.9
 SAM_CLI_VERSION := 1.170.0
 CHECKOV_VERSION := 3.3.30
+AWSCLI_VERSION := 1.46.3
+AWS_PORT ?= 5000
 TOOLS := .local/tools
 UV := $(TOOLS)/bin/uv
 VENV := .venv
@@ -12,7 +14,8 @@ REGION := eu-west-1
 export SAM_CLI_TELEMETRY := 0
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: setup lint test run token openapi bench mutate layer-requirements clean
+.DEFAULT_GOAL := help
+.PHONY: help setup lint test run token aws openapi bench mutate layer-requirements clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -22,12 +25,16 @@ $(VENV)/.synced: pyproject.toml uv.lock | $(UV)
 	$(UV) sync --frozen --all-extras --python $(PYTHON)
 	@touch $@
 
+## help: the targets, each with its one-line description (the default target)
+help:
+	@grep -E '^## [a-z][a-z-]*:' $(firstword $(MAKEFILE_LIST)) | sed -E 's/^## ([a-z-]+): /  make \1\t/' | expand -t 28
+
 ## setup: create .venv from the lock file
 setup: $(VENV)/.synced
 
-## lint: ruff, bandit (Python security), cfn-lint, `sam validate --lint`, and checkov
-## (template policy: least privilege, encryption, PITR; each accepted finding is
-## justified in the template). SAM CLI and checkov run as separate tools, not in .venv.
+## lint: ruff, bandit, cfn-lint, `sam validate --lint` and checkov
+## (checkov: least privilege, encryption, PITR; each accepted finding is justified in the
+## template). SAM CLI and checkov run as separate tools, not in .venv.
 lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/bandit --quiet --recursive layers functions local admin
@@ -45,8 +52,8 @@ test: lint
 openapi: setup
 	$(VENV)/bin/python -m toqio_connector.openapi docs
 
-## layer-requirements: pin the Lambda layer's packages to uv.lock (less what the
-## Lambda runtime already has: boto3, botocore and their own dependencies)
+## layer-requirements: pin the Lambda layer's packages (layers/connector/requirements.txt) to uv.lock
+## (less what the Lambda runtime already has: boto3, botocore and their own dependencies)
 layer-requirements: $(UV)
 	{ echo "# Generated from uv.lock by \`make layer-requirements\`: the Lambda layer's packages,"; \
 	  echo "# pinned. boto3/botocore and their dependencies come with the Lambda runtime."; \
@@ -54,20 +61,27 @@ layer-requirements: $(UV)
 	    | grep -v -E '^(boto3|botocore|s3transfer|python-dateutil|six|urllib3)=='; \
 	} > layers/connector/requirements.txt
 
-## bench: cold starts, warm latency and AWS calls per operation, each beside its boto3
-## floor (prints a table, writes bench-results/latest.json)
+## bench: cold starts, warm latency and AWS calls per operation, each beside its floor
+## (boto3 and the same clients; prints a table, writes bench-results/latest.json)
 bench: setup
 	$(VENV)/bin/python bench/run.py
 
-## mutate: mutation testing of the rules (mutmut over the rule modules of
-## layers/connector/toqio_connector, in a staged copy under build/mutate); prints the kill
-## rate and every survivor not explained in docs/mutation.md. Slow: not part of `make test`
+## mutate: mutation testing of the rules, prints the kill rate (slow: not in `make test`)
+## (mutmut over the rule modules, in a staged copy under build/mutate); lists every
+## survivor not explained in docs/mutation.md
 mutate: setup
 	$(VENV)/bin/python tools/mutate.py
 
-## run: the API on :3000 and an AWS emulator on :5000 (API_PORT / AWS_PORT override)
+## run: the API on :3000, an AWS emulator on :5000, a sandbox provider on :5001 (*_PORT override)
 run: setup
 	$(VENV)/bin/python -m toqio_local
+
+## aws: the AWS CLI against `make run`'s emulator: make aws ARGS="dynamodb list-tables"
+## (pinned, run through uv, kept out of .venv; fake credentials, --endpoint-url)
+aws: $(UV)
+	@AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_DEFAULT_REGION=$(REGION) \
+	  $(UV) tool run --quiet --from awscli==$(AWSCLI_VERSION) \
+	  aws --endpoint-url http://127.0.0.1:$(AWS_PORT) --region $(REGION) $(ARGS)
 
 ## token: a Bearer token for CUSTOMER_ID, valid 1 h against `make run` (last line of stdout)
 token: setup
