@@ -14,6 +14,7 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from toqio_local import vtl
+from toqio_local.apidocs import DOCS_PATH, ApiDocs
 from toqio_local.functions import FunctionCrashed, FunctionError, FunctionPool
 from toqio_local.template import ResolvedTemplate
 
@@ -46,10 +47,15 @@ class ApiGateway:
     """The REST API ``api_id`` of ``stack``; ``pools`` runs its functions."""
 
     def __init__(
-        self, stack: ResolvedTemplate, api_id: str, pools: dict[str, FunctionPool]
+        self,
+        stack: ResolvedTemplate,
+        api_id: str,
+        pools: dict[str, FunctionPool],
+        docs: ApiDocs | None = None,
     ) -> None:
         self.stack = stack
         self.pools = pools
+        self.docs = docs
         api = stack.resources[api_id]["Properties"]
         self.stage = str(stack.resolve(api.get("StageName", "live")))
         self.api_id = "local"
@@ -153,6 +159,8 @@ class ApiGateway:
         request_id = str(uuid.uuid4())
         url = urlsplit(target)
         path = unquote(url.path, errors="replace") or "/"
+        if self.docs is not None and path == DOCS_PATH and method in {"GET", "HEAD"}:
+            return self.docs.answer(url.query)  # the runner's own page, not a route
         found = next(
             (
                 (route, match)

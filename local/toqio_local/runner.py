@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from toqio_local import devkeys, moto_fixes, resources
+from toqio_local.apidocs import DOCS_PATH, ApiDocs
 from toqio_local.functions import FunctionCrashed, FunctionPool, FunctionSpec
 from toqio_local.gateway import ApiGateway, serve
 from toqio_local.queues import QueueRelay
@@ -81,6 +82,7 @@ class LocalConnector:
         self.aws_port = aws_port
         self.sandbox_port = sandbox_port
         self.sandbox: SandboxProvider | None = None
+        self.registry_source = ""
         self.retry_seconds = _seconds("LINKER_RETRY_SECONDS", 5)  # checked before start()
         self.max_workers = max_workers
         self.stack = ResolvedTemplate.read(template, region=REGION)
@@ -93,9 +95,11 @@ class LocalConnector:
         from toqio_connector.rules.registry import RegistryError, load_registry
 
         try:  # the customers API would refuse to start: say so before anything else
-            load_registry(os.environ.get("CUSTOM_PARAMETERS_FILE"))
+            registry = load_registry(os.environ.get("CUSTOM_PARAMETERS_FILE"))
         except RegistryError as exc:
             raise SystemExit(f"cannot start: {exc}") from None
+        declared = ", ".join(registry.properties) or "none"
+        self.registry_source = f"{registry.source}  (custom parameters: {declared})"
         for port in (self.api_port, self.aws_port, self.sandbox_port):
             if not _port_free(port):
                 raise SystemExit(
@@ -121,7 +125,8 @@ class LocalConnector:
         resources.create_all(self.stack, session)
         self._start_functions()
         api_id = next(iter(self.stack.of_type("AWS::Serverless::Api")))
-        gateway = ApiGateway(self.stack, api_id, self.pools)
+        docs = ApiDocs(os.environ.get("CUSTOM_PARAMETERS_FILE"), f"http://{HOST}:{self.api_port}")
+        gateway = ApiGateway(self.stack, api_id, self.pools, docs)
         self._http = serve(gateway, HOST, self.api_port)
         self._start_relays(session)
 
@@ -205,6 +210,8 @@ class LocalConnector:
             "Toqio connector running offline (Ctrl-C stops it)",
             f"  API            http://{HOST}:{self.api_port}"
             "  (POST /customers, GET /customers/{id}, GET /customers/{id}/connectionStatus)",
+            f"  API reference  http://{HOST}:{self.api_port}{DOCS_PATH}  (Swagger UI, offline)",
+            f"  registry       {self.registry_source}",
             f"  provider       http://{HOST}:{self.sandbox_port}"
             f'  (sandbox: refuses a loginId beginning "{REFUSED_PREFIX}")',
             f"  AWS emulator   http://{HOST}:{self.aws_port}  (region {REGION}, any credentials)",
