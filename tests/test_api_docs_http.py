@@ -45,3 +45,22 @@ def test_the_document_follows_the_api_port_and_has_every_route(local):
 def test_the_banner_names_the_reference_and_the_registry(local):
     assert f"{local.api}/docs" in local.banner
     assert "registry       " in local.banner and "custom_parameters.json" in local.banner
+
+
+def test_a_401_says_why_in_the_log_never_the_token(local):
+    import time
+    import urllib.error
+
+    forged = local.token("c1")[:-6] + "AAAAAA"
+    for token in ("not-a-jwt", forged):
+        request = urllib.request.Request(
+            f"{local.api}/customers/c1", headers={"Authorization": f"Bearer {token}"}
+        )
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(request, timeout=30)  # noqa: S310 - local runner
+        assert refused.value.code == 401
+    time.sleep(0.5)
+    log = "".join(local.output)
+    assert "token refused: malformed token" in log
+    assert "token refused: signature does not match a configured key" in log
+    assert forged not in log and "not-a-jwt" not in log

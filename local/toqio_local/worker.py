@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import logging
 import os
 import signal
 import sys
@@ -38,8 +39,11 @@ def main() -> None:
     code_dir, module_name, handler_name, fd = sys.argv[1:5]
     replies = os.fdopen(int(fd), "w", buffering=1, encoding="utf-8")
     sys.path.insert(0, code_dir)  # like Lambda's task root
-    handler = getattr(importlib.import_module(module_name), handler_name)
     function_name = os.environ["AWS_LAMBDA_FUNCTION_NAME"]
+    # Like Lambda's runtime: standard logging records reach the console (the authorizer's
+    # reasons for a 401 among them); Powertools' loggers print their own JSON lines.
+    logging.basicConfig(stream=sys.stdout, format=f"[{function_name}] %(levelname)s %(message)s")
+    handler = getattr(importlib.import_module(module_name), handler_name)
     memory = int(os.environ.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128"))
     # The template's Timeout (the runner passes it; Lambda's default otherwise): the
     # context counts down from it, as the runner's own wait for the reply does.

@@ -50,6 +50,26 @@ _PEM_BLOCK = re.compile(
 )
 
 
+# PyJWT's error -> why a 401, in words (logged, never the token)
+_REASONS = {
+    "ExpiredSignatureError": "expired (exp, 60 s leeway)",
+    "ImmatureSignatureError": "not valid yet (nbf)",
+    "InvalidIssuerError": "wrong issuer (iss)",
+    "InvalidSignatureError": "signature does not match a configured key",
+    "InvalidAlgorithmError": "algorithm not accepted",
+    "DecodeError": "malformed token",
+    "InvalidKeyError": "signature does not match a configured key",
+}
+
+
+def _reason(exc: Exception) -> str:
+    claim = getattr(exc, "claim", None)
+    if claim:  # MissingRequiredClaimError
+        return f"missing claim {claim}"
+    name = type(exc).__name__
+    return _REASONS.get(name, name)
+
+
 class InvalidToken(Exception):
     """The token is missing, malformed, badly signed, expired or wrongly claimed."""
 
@@ -162,6 +182,6 @@ class TokenVerifier:
                 last_error = exc
                 continue
             except jwt.PyJWTError as exc:
-                raise InvalidToken(type(exc).__name__) from None
+                raise InvalidToken(_reason(exc)) from None
             return _checked(claims)
-        raise InvalidToken(type(last_error).__name__ if last_error else "no key")
+        raise InvalidToken(_reason(last_error) if last_error else "no key")
