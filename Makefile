@@ -15,7 +15,7 @@ export SAM_CLI_TELEMETRY := 0
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
 .DEFAULT_GOAL := help
-.PHONY: help setup lint test run token aws openapi bench mutate layer-requirements clean
+.PHONY: help setup lint test run token aws currencies openapi bench mutate layer-requirements clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -47,6 +47,11 @@ lint: setup
 ## test: set everything up, lint, then run the whole test suite
 test: lint
 	$(VENV)/bin/python -m pytest
+
+## currencies: regenerate the ISO 4217 list (models/iso4217.py) from pycountry
+currencies: setup
+	$(VENV)/bin/python tools/currencies.py
+	$(VENV)/bin/ruff format --quiet layers/connector/toqio_connector/models/iso4217.py
 
 ## openapi: regenerate docs/openapi*.json from the code and the registries
 openapi: setup
