@@ -16,7 +16,12 @@ import os
 import sys
 import time
 from collections import Counter
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from toqio_connector.models.errors import ConnectorError
+    from toqio_connector.ports import StaleWrite
+    from toqio_connector.rules.operator_changes import ChangeRefused
 
 EXIT_INVALID, EXIT_USAGE, EXIT_STALE, EXIT_UNAVAILABLE, EXIT_INTERRUPTED = 1, 2, 3, 4, 130
 
@@ -156,14 +161,9 @@ def _emit(customer: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from toqio_connector import bootstrap
-    from toqio_connector.models.errors import (
-        BadRequest,
-        ConnectorError,
-        CustomerNotFound,
-        ServiceUnavailable,
-    )
+    from toqio_connector.models.errors import ConnectorError
     from toqio_connector.ports import StaleWrite
-    from toqio_connector.rules.operator_changes import Change, ChangeRefused
+    from toqio_connector.rules.operator_changes import ChangeRefused
     from toqio_connector.rules.registry import RegistryError, load_registry
 
     try:
@@ -171,74 +171,116 @@ def run(args: argparse.Namespace) -> int:
     except RegistryError as exc:
         _say(str(exc))
         return EXIT_USAGE
-    updater = bootstrap.operator(registry, _table_name(args), profile=args.profile, region=args.region)
+    updater = bootstrap.operator(
+        registry, _table_name(args), profile=args.profile, region=args.region
+    )
     try:
-        if args.command == "show":
-            _emit(updater.show(args.customer_id))
-        elif args.command == "set":
-            change = Change(
-                values=dict(args.values),
-                secrets=_read_secrets(args.secret),
-                unset=tuple(args.unset),
-            )
-            result = updater.update(args.customer_id, change, args.expect_version)
-            _say("changed" if result.changed else "nothing to change")
-            _emit(result.customer)
-        else:
-            return _backfill(updater, args)
-    except CustomerNotFound:
+        return _command(updater, args)
+    except (ConnectorError, ChangeRefused, InputRefused, StaleWrite) as exc:
+        return _refused(exc, args)
+
+
+def _command(updater: Any, args: argparse.Namespace) -> int:
+    """Run ``show``, ``set`` or ``backfill``; its exit status."""
+    from toqio_connector.rules.operator_changes import Change
+
+    if args.command == "show":
+        _emit(updater.show(args.customer_id))
+    elif args.command == "set":
+        change = Change(
+            values=dict(args.values),
+            secrets=_read_secrets(args.secret),
+            unset=tuple(args.unset),
+        )
+        result = updater.update(args.customer_id, change, args.expect_version)
+        _say("changed" if result.changed else "nothing to change")
+        _emit(result.customer)
+    else:
+        return _backfill(updater, args)
+    return 0
+
+
+def _refused(
+    exc: ConnectorError | ChangeRefused | InputRefused | StaleWrite, args: argparse.Namespace
+) -> int:
+    """Say why a command was refused (most specific reason first); its exit status."""
+    from toqio_connector.models.errors import BadRequest, CustomerNotFound, ServiceUnavailable
+    from toqio_connector.ports import StaleWrite
+    from toqio_connector.rules.operator_changes import ChangeRefused
+
+    if isinstance(exc, CustomerNotFound):
         _say(f"customer {args.customer_id} not found")
         return EXIT_INVALID
-    except ChangeRefused as exc:
+    if isinstance(exc, ChangeRefused):
         _say(f"refused: {exc}")
         return EXIT_USAGE
-    except InputRefused as exc:
+    if isinstance(exc, InputRefused):
         _say(f"refused: {exc}; nothing was written")
         return EXIT_INVALID
-    except BadRequest as exc:
+    if isinstance(exc, BadRequest):
         _say("refused, the result would not be valid:")
         for error in exc.data or []:
             _say(f"  {error['field']}: {error['code']} {error['message']}")
         return EXIT_INVALID
-    except StaleWrite:
+    if isinstance(exc, StaleWrite):
         _say(
             "refused: the customer changed since it was read; nothing was written. "
             "Run `show` again and retry."
         )
         return EXIT_STALE
-    except ServiceUnavailable as exc:
+    if isinstance(exc, ServiceUnavailable):
         _say(f"AWS is throttling or unavailable ({exc.cause or 'try again'}): retry shortly")
         return EXIT_UNAVAILABLE
-    except ConnectorError as exc:  # e.g. the customer's secret was deleted by someone else
-        _say(f"refused: {exc.cause or exc.message}; nothing was written")
-        return EXIT_INVALID
-    return 0
+    # a ConnectorError: e.g. the customer's secret was deleted by someone else
+    _say(f"refused: {exc.cause or exc.message}; nothing was written")
+    return EXIT_INVALID
 
 
 def _backfill(updater: Any, args: argparse.Namespace) -> int:
-    from tqdm import tqdm
-
     started = time.monotonic()
     updater.check_backfill(args.name, args.value)
     targets = [customer.id for customer in updater.lacking(args.name)]
     shown = json.dumps(args.value, ensure_ascii=False)
     _say(f"{len(targets)} customer(s) lack {args.name}; each would get {args.name}={shown}")
     if args.dry_run:
-        for customer_id in targets[:20]:
-            _say(f"  {customer_id}")
-        if len(targets) > 20:
-            _say(f"  ... and {len(targets) - 20} more")
-        _say("dry run: nothing changed")
-        return 0
+        return _dry_run(targets)
     if not targets:
         return 0
-    if not args.yes:
-        if not sys.stdin.isatty():
-            _say("refusing to change customers without --yes (stdin is not a terminal)")
-            return EXIT_USAGE
-        if input("proceed? [y/N] ").strip().lower() != "y":
-            _say("nothing changed")
-            return 0
+    declined = _declined(args)
+    if declined is not None:
+        return declined
+    return _apply_backfill(updater, args, targets, started)
+
+
+def _dry_run(targets: list[str]) -> int:
+    """List (the first 20 of) the customers a backfill would change; change nothing."""
+    for customer_id in targets[:20]:
+        _say(f"  {customer_id}")
+    if len(targets) > 20:
+        _say(f"  ... and {len(targets) - 20} more")
+    _say("dry run: nothing changed")
+    return 0
+
+
+def _declined(args: argparse.Namespace) -> int | None:
+    """None to go ahead (``--yes``, or the operator said y); else the exit status."""
+    if args.yes:
+        return None
+    if not sys.stdin.isatty():
+        _say("refusing to change customers without --yes (stdin is not a terminal)")
+        return EXIT_USAGE
+    if input("proceed? [y/N] ").strip().lower() != "y":
+        _say("nothing changed")
+        return 0
+    return None
+
+
+def _apply_backfill(
+    updater: Any, args: argparse.Namespace, targets: list[str], started: float
+) -> int:
+    """Backfill ``targets`` with a progress bar; report what happened."""
+    from tqdm import tqdm
+
     outcomes: Counter[str] = Counter()
 
     def advance(_customer_id: str, outcome: str) -> None:
