@@ -18,15 +18,16 @@ from tests.support import (
     Subscriber,
     call,
     create_stack,
+    customer_table,
     load_handler,
+    secret_store,
     set_aws_env,
     stream_batch,
 )
 from toqio_admin import cli
-from tests.support import customer_table, secret_store
 from toqio_connector.ports import StaleWrite
-from toqio_connector.rules.registry import load_registry
 from toqio_connector.rules.operator_changes import Change, CustomerUpdater
+from toqio_connector.rules.registry import load_registry
 from toqio_local import moto_fixes
 
 TABLE = "toqio-connector-CustomersTable"
@@ -165,7 +166,9 @@ def test_refused_changes_change_nothing(env, argv, rc, capsys):
 def test_a_change_that_died_half_way_is_finished_by_the_next_one(env, monkeypatch, dies_at):
     _, api = env
     call(api, "POST", "/customers", body("a1"), customer_id="a1")
-    updater = CustomerUpdater(customer_table(), secret_store(""), load_registry(os.environ["CUSTOM_PARAMETERS_FILE"]))
+    updater = CustomerUpdater(
+        customer_table(), secret_store(""), load_registry(os.environ["CUSTOM_PARAMETERS_FILE"])
+    )
 
     def dies(*_args, **_kwargs):
         raise KeyboardInterrupt  # the process ends after the item, before the secret is done

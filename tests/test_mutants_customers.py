@@ -15,12 +15,15 @@ from uuid import uuid4
 
 import pytest
 
-from tests.support import TEMPLATE
-from tests.support import customer_table, secret_store
+from tests.support import TEMPLATE, customer_table, secret_store
 from toqio_connector.models.clock import utc_now
-from toqio_connector.rules.create_and_find import CustomerService
-from toqio_connector.models.errors import CustomerAlreadyExists, CustomerNotFound, ServiceUnavailable
+from toqio_connector.models.errors import (
+    CustomerAlreadyExists,
+    CustomerNotFound,
+    ServiceUnavailable,
+)
 from toqio_connector.models.request import NewCustomer
+from toqio_connector.rules.create_and_find import CustomerService
 from toqio_connector.rules.registry import parse_registry
 from toqio_connector.rules.validation import COMMON_PARAMETERS, validate_create
 

@@ -20,19 +20,20 @@ from uuid import uuid4
 import pytest
 
 from tests.support import customer_table, secret_store
-from toqio_connector.ports import StaleWrite
-from toqio_connector.rules.write_protocol import pending_name, pending_prefix
 from toqio_connector.models.clock import iso, utc_now
+from toqio_connector.models.errors import ServiceUnavailable
+from toqio_connector.models.request import SecretDocument
+from toqio_connector.ports import StaleWrite
+from toqio_connector.rules.create_and_find import CustomerService
+from toqio_connector.rules.registry import parse_registry
+from toqio_connector.rules.validation import COMMON_PARAMETERS
 from toqio_connector.rules.write_protocol import (
     ABANDONED_AFTER_SECONDS,
     WRITER_LIFETIME_SECONDS,
     CustomerStore,
+    pending_name,
+    pending_prefix,
 )
-from toqio_connector.rules.create_and_find import CustomerService
-from toqio_connector.models.errors import ServiceUnavailable
-from toqio_connector.models.request import SecretDocument
-from toqio_connector.rules.registry import parse_registry
-from toqio_connector.rules.validation import COMMON_PARAMETERS
 
 TABLE = "toqio-connector-CustomersTable"
 REGISTRY = parse_registry(

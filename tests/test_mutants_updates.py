@@ -19,11 +19,11 @@ import json
 import pytest
 
 from tests.support import customer_table, secret_store
+from toqio_connector.models.errors import ServiceUnavailable
 from toqio_connector.ports import StaleWrite
 from toqio_connector.rules.create_and_find import CustomerService
-from toqio_connector.models.errors import ServiceUnavailable
-from toqio_connector.rules.registry import parse_registry
 from toqio_connector.rules.operator_changes import Change, ChangeRefused, CustomerUpdater
+from toqio_connector.rules.registry import parse_registry
 from toqio_connector.rules.validation import COMMON_PARAMETERS
 
 TABLE = "toqio-connector-CustomersTable"

@@ -9,10 +9,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.support import EXAMPLE_REGISTRY
-from toqio_connector.settings import CustomersApiSettings, read_settings
 from toqio_connector.models.errors import BadRequest
-from toqio_connector.rules.registry import DEFAULT_FILE, RegistryError, load_registry, parse_registry
+from toqio_connector.rules.registry import (
+    DEFAULT_FILE,
+    RegistryError,
+    load_registry,
+    parse_registry,
+)
 from toqio_connector.rules.validation import COMMON_PARAMETERS, validate_create
+from toqio_connector.settings import CustomersApiSettings, read_settings
 
 BASE = {"id": "c1", "apiKey": "key-1"}
 

@@ -13,7 +13,6 @@ from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 
 from toqio_connector.edge import envelope
 from toqio_connector.models.claims import CUSTOMER_CLAIM, EXPIRY_CLAIM
-from toqio_connector.rules.tokens import outlived
 from toqio_connector.models.errors import (
     BadRequest,
     ConnectorError,
@@ -21,6 +20,7 @@ from toqio_connector.models.errors import (
     Unauthorized,
     UnsupportedMediaType,
 )
+from toqio_connector.rules.tokens import outlived
 
 MAX_BODY_BYTES = 64 * 1024
 JSON = "application/json"
@@ -67,7 +67,9 @@ def request_body(event: APIGatewayProxyEvent) -> bytes | None:
     return data
 
 
-def _response(status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> Response:
+def _response(
+    status: int, body: dict[str, Any], headers: dict[str, str] | None = None
+) -> Response[str]:
     return Response(
         status_code=status,
         content_type=JSON,
@@ -76,9 +78,9 @@ def _response(status: int, body: dict[str, Any], headers: dict[str, str] | None 
     )
 
 
-def ok(data: Any, event: APIGatewayProxyEvent) -> Response:
+def ok(data: Any, event: APIGatewayProxyEvent) -> Response[str]:
     return _response(200, envelope.success(data, request_id(event)))
 
 
-def error(exc: ConnectorError, event: APIGatewayProxyEvent) -> Response:
+def error(exc: ConnectorError, event: APIGatewayProxyEvent) -> Response[str]:
     return _response(exc.status, envelope.failure(exc, request_id(event)), exc.headers)

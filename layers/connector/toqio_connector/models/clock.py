@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+
 def utc_now() -> datetime:
     return datetime.now(UTC)
 

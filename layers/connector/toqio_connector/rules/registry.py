@@ -31,9 +31,9 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from toqio_connector.rules.bounds import MAX_PROBLEMS, shorten, value_problem
 from toqio_connector.models.field_errors import FieldCode, field_error, field_path
 from toqio_connector.models.request import COMMON_PARAMETERS
+from toqio_connector.rules.bounds import MAX_PROBLEMS, shorten, value_problem
 
 DEFAULT_FILE = Path(__file__).parents[1] / "registry" / "custom_parameters.json"
 DRAFT_2020_12 = "https://json-schema.org/draft/2020-12/schema"
@@ -74,13 +74,19 @@ class Registry:
         refused = {
             name: problem for name, value in custom.items() if (problem := value_problem(value))
         }
-        found = [field_error(name, FieldCode.INVALID_VALUE, problem) for name, problem in refused.items()]
+        found = [
+            field_error(name, FieldCode.INVALID_VALUE, problem) for name, problem in refused.items()
+        ]
         within = {name: value for name, value in custom.items() if name not in refused}
         self._evaluate(within, found, {(name, FieldCode.REQUIRED) for name in refused}, limit)
         return sorted(found, key=_reading_order)[:limit]
 
     def _evaluate(
-        self, custom: dict[str, Any], found: list[dict[str, str]], skip: set, limit: int
+        self,
+        custom: dict[str, Any],
+        found: list[dict[str, str]],
+        skip: set[tuple[str, str]],
+        limit: int,
     ) -> None:
         """Add the problems of ``custom`` to ``found`` (but those ``(field, code)`` in
         ``skip``) until it holds ``limit``; jsonschema stops there."""
@@ -125,7 +131,10 @@ _PROBLEMS: dict[str | None, tuple[FieldCode, str]] = {
     "minLength": (FieldCode.INVALID_VALUE, "must be at least {} characters long|is too short"),
     "minItems": (FieldCode.INVALID_VALUE, "must be at least {} items long|has too few items"),
     "minProperties": (FieldCode.INVALID_VALUE, "must be at least {} properties long|is too small"),
-    "multipleOf": (FieldCode.INVALID_VALUE, "must be a multiple of {}|is not a multiple of its step"),
+    "multipleOf": (
+        FieldCode.INVALID_VALUE,
+        "must be a multiple of {}|is not a multiple of its step",
+    ),
     "pattern": (FieldCode.INVALID_VALUE, "must match the pattern {}|must match its pattern"),
     "enum": (FieldCode.INVALID_VALUE, "must be one of {}|must be one of the allowed values"),
     "const": (FieldCode.INVALID_VALUE, "must be {}|must be the allowed value"),
@@ -135,8 +144,14 @@ _PROBLEMS: dict[str | None, tuple[FieldCode, str]] = {
     "oneOf": (FieldCode.INVALID_VALUE, "must match exactly one of its allowed schemas"),
     "not": (FieldCode.INVALID_VALUE, "must not match its excluded schema"),
     "contains": (FieldCode.INVALID_VALUE, "must contain a matching item"),
-    "minContains": (FieldCode.INVALID_VALUE, "must contain at least {} matching items|too few match"),
-    "maxContains": (FieldCode.INVALID_VALUE, "must contain at most {} matching items|too many match"),
+    "minContains": (
+        FieldCode.INVALID_VALUE,
+        "must contain at least {} matching items|too few match",
+    ),
+    "maxContains": (
+        FieldCode.INVALID_VALUE,
+        "must contain at most {} matching items|too many match",
+    ),
     "unevaluatedItems": (FieldCode.INVALID_VALUE, "has items that its schema does not allow"),
 }
 _SHOWN_MAX = 120  # characters of a registry value shown in a message
@@ -235,8 +250,8 @@ def _check_schema(schema: dict[str, Any], source: str) -> None:
     try:  # its format checker: "regex" is ECMA-262 there too
         Draft202012Validator.check_schema(schema, format_checker=FORMAT_CHECKER)
     except SchemaError as exc:
-        where = field_path(exc.absolute_path) or "the top level"
-        raise _fail(source, f"not a valid JSON Schema at {where}: {exc.message}") from None
+        location = field_path(exc.absolute_path) or "the top level"
+        raise _fail(source, f"not a valid JSON Schema at {location}: {exc.message}") from None
 
 
 def parse_registry(schema: Any, source: str, common: frozenset[str]) -> Registry:

@@ -13,6 +13,17 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
+from toqio_connector.models.customer import MASK
+from toqio_connector.models.errors import BadRequest
+from toqio_connector.models.field_errors import FieldCode, field_error, field_path
+from toqio_connector.models.request import (
+    COMMON_PARAMETERS,
+    CONTROL_CHARACTERS,
+    CustomerRequest,
+    NewCustomer,
+    PaymentProvider,
+    secret_text_problem,
+)
 from toqio_connector.rules.bounds import (
     MAX_PROBLEMS,
     MAX_STORED_BYTES,
@@ -21,17 +32,6 @@ from toqio_connector.rules.bounds import (
     integer_in_range,
     shorten,
     stored_size,
-)
-from toqio_connector.models.errors import BadRequest
-from toqio_connector.models.field_errors import FieldCode, field_error, field_path
-from toqio_connector.models.request import (
-    COMMON_PARAMETERS,
-    CONTROL_CHARACTERS,
-    MASK,
-    CustomerRequest,
-    NewCustomer,
-    PaymentProvider,
-    secret_text_problem,
 )
 
 if TYPE_CHECKING:
@@ -58,8 +58,6 @@ _ERRORS: dict[str, tuple[FieldCode, str]] = {
     "invalid_currency": (FieldCode.INVALID_CURRENCY, "not an ISO 4217 currency code"),
     "control_characters": (FieldCode.INVALID_VALUE, CONTROL_CHARACTERS),
 }
-
-
 
 
 def _reject_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
