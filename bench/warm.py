@@ -20,6 +20,7 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from threading import main_thread
@@ -368,6 +369,39 @@ def run(
         counter.uninstall()
 
 
+def _create_event(customer_id: str) -> dict[str, Any]:
+    return api_event("POST", "/customers", customer_id, sample_create_body(customer_id))
+
+
+def _find_event(customer_id: str) -> dict[str, Any]:
+    return api_event("GET", f"/customers/{customer_id}", customer_id)
+
+
+@dataclass
+class _Handlers:
+    """The two functions' handlers, called as Lambda would, their log lines to ``sink``."""
+
+    api: ModuleType
+    publisher: ModuleType
+    api_context: Context
+    publisher_context: Context
+    sink: Any
+
+    def invoke(self, event: dict[str, Any]) -> dict[str, Any]:
+        with contextlib.redirect_stdout(self.sink):
+            return self.api.lambda_handler(event, self.api_context)
+
+    def create(self, customer_id: str) -> dict[str, Any]:
+        return self.invoke(_create_event(customer_id))
+
+    def find(self, customer_id: str) -> dict[str, Any]:
+        return self.invoke(_find_event(customer_id))
+
+    def publish(self, records: list[dict[str, Any]]) -> dict[str, Any]:
+        with contextlib.redirect_stdout(self.sink):
+            return self.publisher.lambda_handler({"Records": records}, self.publisher_context)
+
+
 def _measure(
     stack: ResolvedTemplate,
     counter: CallCounter,
@@ -390,33 +424,37 @@ def _measure(
     with contextlib.redirect_stdout(sink):
         api = load_handler(stack, "customers_api")
         publisher = load_handler(stack, "publisher")
-    api_context = context(stack, "customers_api")
-    publisher_context = context(stack, "publisher")
+    handlers = _Handlers(
+        api, publisher, context(stack, "customers_api"), context(stack, "publisher"), sink
+    )
     tag = uuid.uuid4().hex[:8]
 
-    def create_event(customer_id: str) -> dict[str, Any]:
-        return api_event("POST", "/customers", customer_id, sample_create_body(customer_id))
-
-    def find_event(customer_id: str) -> dict[str, Any]:
-        return api_event("GET", f"/customers/{customer_id}", customer_id)
-
-    def invoke(event: dict[str, Any]) -> dict[str, Any]:
-        with contextlib.redirect_stdout(sink):
-            return api.lambda_handler(event, api_context)
-
-    def create(customer_id: str) -> dict[str, Any]:
-        return invoke(create_event(customer_id))
-
-    def find(customer_id: str) -> dict[str, Any]:
-        return invoke(find_event(customer_id))
-
     # 1. AWS calls per operation (also the stream records the publisher gets).
+    counts = _count_calls(counter, session, table, handlers, tag)
+    log("  AWS calls counted")
+
+    # 2. Latency: handler and floor alternately, the order swapped every other call.
+    ids = [f"lat-{tag}-{n:05d}" for n in range(warmup + iterations)]
+    samples, loop_counts = _warm_loops(counter, handlers, floor, ids, warmup, log)
+    counts.update(loop_counts)
+    return {
+        "counts": counts,
+        "latency": {name: _latency(values) for name, values in samples.items()},
+        "iterations": iterations,
+        "warmup": warmup,
+    }
+
+
+def _count_calls(
+    counter: CallCounter, session: Any, table: str, handlers: _Handlers, tag: str
+) -> dict[str, Any]:
+    """AWS calls per operation, the stored item's size and the largest event detail."""
     counts: dict[str, Any] = {}
     created = [f"calls-{tag}-{n:02d}" for n in range(10)]
     per_create = []
     for customer_id in created:
         with counter.measure() as seen:
-            expect_ok(create(customer_id), "Create")
+            expect_ok(handlers.create(customer_id), "Create")
         per_create.append(seen)
     counts["create"] = per_create[0] | {
         "calls_each": sorted({seen["calls"] for seen in per_create}),
@@ -427,84 +465,94 @@ def _measure(
         )["Item"]
     counts["item_bytes"] = item_bytes(stored)
     with counter.measure() as seen:
-        expect_ok(create(created[0]), "Create replay")
+        expect_ok(handlers.create(created[0]), "Create replay")
     counts["create_replay"] = seen
     with counter.measure() as seen:
-        expect_ok(find(created[0]), "Find")
+        expect_ok(handlers.find(created[0]), "Find")
     counts["find"] = seen
     with counter.owning("bench"):
         records = stream_records(session, table, created)
     for size in (10, 1):
-        with counter.measure() as seen, contextlib.redirect_stdout(sink):
-            reply = publisher.lambda_handler({"Records": records[:size]}, publisher_context)
+        with counter.measure() as seen:
+            reply = handlers.publish(records[:size])
         if reply.get("batchItemFailures"):
             raise RuntimeError(f"publisher reported failures: {reply}")
         counts[f"publisher_batch_{size}"] = seen
     counts["largest_event_detail_bytes"] = counter.largest_entry
-    log("  AWS calls counted")
+    return counts
 
-    # 2. Latency: handler and floor alternately, the order swapped every other call.
-    def paired(n: int, handler_call, floor_call, what: str) -> tuple[float, float]:
-        pair = [partial(timed, handler_call), partial(timed, floor_call)]
-        if n % 2:
-            pair.reverse()
-        results = [call() for call in pair]
-        if n % 2:
-            results.reverse()
-        (handler_s, reply), (floor_s, _) = results
-        expect_ok(reply, what)
-        return handler_s, floor_s
 
-    handler_create, floor_create, handler_find, floor_find = [], [], [], []
-    ids = [f"lat-{tag}-{n:05d}" for n in range(warmup + iterations)]
+def _paired(
+    n: int, handler_call: Callable[[], Any], floor_call: Callable[[], Any], what: str
+) -> tuple[float, float]:
+    """One handler call and one floor call, the order swapped every other ``n``."""
+    pair = [partial(timed, handler_call), partial(timed, floor_call)]
+    if n % 2:
+        pair.reverse()
+    results = [call() for call in pair]
+    if n % 2:
+        results.reverse()
+    (handler_s, reply), (floor_s, _) = results
+    expect_ok(reply, what)
+    return handler_s, floor_s
+
+
+def _warm_loops(
+    counter: CallCounter,
+    handlers: _Handlers,
+    floor: Floor,
+    ids: list[str],
+    warmup: int,
+    log: Any,
+) -> tuple[dict[str, list[float]], dict[str, Any]]:
+    """Warm Create then Find latencies, each beside its floor (the first ``warmup`` pairs
+    dropped), and the AWS calls the loops made."""
+    samples: dict[str, list[float]] = {
+        "create": [],
+        "create_floor": [],
+        "find": [],
+        "find_floor": [],
+    }
     with counter.measure() as create_loop:
         for n, customer_id in enumerate(ids):
             floor_body = sample_create_body(f"f{customer_id}")
-            handler_s, floor_s = paired(
+            handler_s, floor_s = _paired(
                 n,
-                partial(invoke, create_event(customer_id)),
+                partial(handlers.invoke, _create_event(customer_id)),
                 partial(floor.create, floor_body),
                 "Create",
             )
             if n >= warmup:
-                handler_create.append(handler_s)
-                floor_create.append(floor_s)
+                samples["create"].append(handler_s)
+                samples["create_floor"].append(floor_s)
     log(f"  warm Create: {len(ids)} pairs")
     with counter.measure() as find_loop:
         for n, customer_id in enumerate(ids):
-            handler_s, floor_s = paired(
+            handler_s, floor_s = _paired(
                 n,
-                partial(invoke, find_event(customer_id)),
+                partial(handlers.invoke, _find_event(customer_id)),
                 partial(floor.find, customer_id),
                 "Find",
             )
             if n >= warmup:
-                handler_find.append(handler_s)
-                floor_find.append(floor_s)
+                samples["find"].append(handler_s)
+                samples["find_floor"].append(floor_s)
     log(f"  warm Find: {len(ids)} pairs")
-    counts["create_loop_mean"] = create_loop["calls"] / len(ids)
-    counts["find_loop_mean"] = find_loop["calls"] / len(ids)
-    counts["loop_attempts"] = create_loop["attempts"] + find_loop["attempts"]
-    counts["loop_calls"] = create_loop["calls"] + find_loop["calls"]
+    loop_counts = {
+        "create_loop_mean": create_loop["calls"] / len(ids),
+        "find_loop_mean": find_loop["calls"] / len(ids),
+        "loop_attempts": create_loop["attempts"] + find_loop["attempts"],
+        "loop_calls": create_loop["calls"] + find_loop["calls"],
+    }
+    return samples, loop_counts
 
-    def latency(samples: list[float]) -> dict[str, float]:
-        return {
-            "p50_ms": percentile(samples, 50) * 1000,
-            "p99_ms": percentile(samples, 99) * 1000,
-            "median_ms": median(samples) * 1000,
-            "max_ms": max(samples) * 1000,
-            "n": len(samples),
-            "samples_ms": [round(value * 1000, 3) for value in samples],
-        }
 
+def _latency(samples: list[float]) -> dict[str, float]:
     return {
-        "counts": counts,
-        "latency": {
-            "create": latency(handler_create),
-            "create_floor": latency(floor_create),
-            "find": latency(handler_find),
-            "find_floor": latency(floor_find),
-        },
-        "iterations": iterations,
-        "warmup": warmup,
+        "p50_ms": percentile(samples, 50) * 1000,
+        "p99_ms": percentile(samples, 99) * 1000,
+        "median_ms": median(samples) * 1000,
+        "max_ms": max(samples) * 1000,
+        "n": len(samples),
+        "samples_ms": [round(value * 1000, 3) for value in samples],
     }

@@ -216,7 +216,11 @@ def _relink(args: argparse.Namespace) -> int:
     targets = [customer.id for customer in relinker.failed()]
     _say(f"{len(targets)} customer(s) with a FAILED connection status")
     with tqdm(total=len(targets), unit="customer", file=sys.stderr) as bar:
-        sent = relinker.relink_all(targets, progress=lambda _id: bar.update(1))
+
+        def advance(_customer_id: str) -> None:
+            bar.update(1)
+
+        sent = relinker.relink_all(targets, progress=advance)
     _say(
         f"{len(sent)} sent to the linker; interrupted, run it again: those connected "
         "meanwhile are no longer FAILED and are skipped"
@@ -297,29 +301,50 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _backfill(updater: Any, args: argparse.Namespace) -> int:
-    from tqdm import tqdm
-
     started = time.monotonic()
     updater.check_backfill(args.name, args.value)
     targets = [customer.id for customer in updater.lacking(args.name)]
     shown = json.dumps(args.value, ensure_ascii=False)
     _say(f"{len(targets)} customer(s) lack {args.name}; each would get {args.name}={shown}")
     if args.dry_run:
-        for customer_id in targets[:20]:
-            _say(f"  {customer_id}")
-        if len(targets) > 20:
-            _say(f"  ... and {len(targets) - 20} more")
-        _say("dry run: nothing changed")
-        return 0
+        return _dry_run(targets)
     if not targets:
         return 0
-    if not args.yes:
-        if not sys.stdin.isatty():
-            _say("refusing to change customers without --yes (stdin is not a terminal)")
-            return EXIT_USAGE
-        if input("proceed? [y/N] ").strip().lower() != "y":
-            _say("nothing changed")
-            return 0
+    declined = _declined(args)
+    if declined is not None:
+        return declined
+    return _apply_backfill(updater, args, targets, started)
+
+
+def _dry_run(targets: list[str]) -> int:
+    """List (the first 20 of) the customers a backfill would change; change nothing."""
+    for customer_id in targets[:20]:
+        _say(f"  {customer_id}")
+    if len(targets) > 20:
+        _say(f"  ... and {len(targets) - 20} more")
+    _say("dry run: nothing changed")
+    return 0
+
+
+def _declined(args: argparse.Namespace) -> int | None:
+    """None to go ahead (``--yes``, or the operator said y); else the exit status."""
+    if args.yes:
+        return None
+    if not sys.stdin.isatty():
+        _say("refusing to change customers without --yes (stdin is not a terminal)")
+        return EXIT_USAGE
+    if input("proceed? [y/N] ").strip().lower() != "y":
+        _say("nothing changed")
+        return 0
+    return None
+
+
+def _apply_backfill(
+    updater: Any, args: argparse.Namespace, targets: list[str], started: float
+) -> int:
+    """Backfill ``targets`` with a progress bar; report what happened."""
+    from tqdm import tqdm
+
     outcomes: Counter[str] = Counter()
 
     def advance(_customer_id: str, outcome: str) -> None:

@@ -1,0 +1,1 @@
+"""The TOKEN authorizer function: verifies the Bearer token of each request."""

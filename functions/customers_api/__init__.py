@@ -1,0 +1,1 @@
+"""The customers API function: Create Customer and Find Customer."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import traceback
 import warnings
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
@@ -29,6 +30,9 @@ from toqio_connector.models.errors import (
     ServiceUnavailable,
 )
 from toqio_connector.rules.validation import parse_json_object
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.typing import LambdaContext
 
 logger = Logger()
 metrics = Metrics()
@@ -119,7 +123,7 @@ def on_unexpected(exc: Exception) -> Response:
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
 @metrics.log_metrics
-def lambda_handler(event: dict, context: object) -> dict:
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     # AWS calls that would not end in time are cut short: 503 and Retry-After, never a
     # Lambda timeout (see adapters/aws.py).
     with invocation_deadline(context):

@@ -10,6 +10,7 @@ failing otherwise end in the dead-letter queue (alarmed).
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
@@ -22,6 +23,10 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from toqio_connector import bootstrap
 from toqio_connector.rules.linking import LinkRequest, TryAgainLater
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+    from aws_lambda_powertools.utilities.typing import LambdaContext
 
 logger = Logger()
 metrics = Metrics()
@@ -62,7 +67,7 @@ def link_one(record: SQSRecord) -> None:
 
 @logger.inject_lambda_context
 @metrics.log_metrics
-def lambda_handler(event: dict, context: object) -> dict:
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     return process_partial_response(
         event=event, record_handler=link_one, processor=processor, context=context
     )

@@ -1,0 +1,1 @@
+"""The publisher function: the table's stream relayed to EventBridge as events."""

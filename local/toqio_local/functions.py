@@ -15,6 +15,7 @@ import subprocess  # nosec B404
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -145,10 +146,10 @@ class FunctionPool:
             self._idle.clear()
 
 
-def wait_until(predicate: Any, timeout: float, interval: float = 0.05) -> bool:
+def wait_until(predicate: Callable[[], Any], timeout: float, interval: float = 0.05) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if predicate():
             return True
         time.sleep(interval)
-    return predicate()
+    return bool(predicate())

@@ -1,5 +1,6 @@
-"""API Gateway (REST) in front of the functions: routes, TOKEN authorizer, proxy events,
-and gateway responses, all as ``template.yaml`` declares them."""
+"""A local API Gateway (REST) in front of the functions, as ``template.yaml`` declares it.
+
+Routes, the TOKEN authorizer, proxy events and gateway responses."""
 
 from __future__ import annotations
 
@@ -279,91 +280,97 @@ class ApiGateway:
         return result["statusCode"], headers, raw
 
 
+class _Handler(BaseHTTPRequestHandler):
+    """One connection to the local API: each request goes to ``gateway``."""
+
+    gateway: ApiGateway  # set by serve()
+    protocol_version = "HTTP/1.1"
+    server_version = "toqio-local"
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+        path = getattr(self, "path", "")[:200].split("?")[0]
+        print(
+            f"[api] {self.command or '-'} {path} -> {args[1] if len(args) > 1 else args}",
+            flush=True,
+        )
+
+    def _respond(self, status: int, headers: dict[str, str], body: bytes) -> None:
+        self.send_response(status)
+        headers.setdefault("Content-Type", "application/json")
+        for name, value in headers.items():
+            if name.lower() not in {"content-length", "connection"}:
+                self.send_header(name, value)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """http.server's own refusals (bad syntax, URI or headers too long) in the
+        envelope, as API Gateway's DEFAULT_4XX/5XX responses would be."""
+        kind = "DEFAULT_5XX" if code >= 500 else "DEFAULT_4XX"
+        self.close_connection = True
+        self._respond(*self.gateway.gateway_response(kind, str(uuid.uuid4())))
+
+    def _read_chunked(self) -> bytes | None:
+        """A ``Transfer-Encoding: chunked`` body; None if malformed or too large."""
+        body = b""
+        while True:
+            line = self.rfile.readline(1024)
+            try:
+                size = int(line.split(b";", 1)[0].strip(), 16)
+            except ValueError:
+                return None
+            if size == 0:
+                while self.rfile.readline(1024).strip():  # trailers
+                    pass
+                return body
+            if len(body) + size > MAX_REQUEST_BYTES:
+                return None
+            body += self.rfile.read(size)
+            if self.rfile.readline(3).strip():
+                return None
+
+    def _any(self) -> None:
+        request_id = str(uuid.uuid4())
+        if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
+            chunked = self._read_chunked()
+            if chunked is None:
+                self.close_connection = True
+                self._respond(*self.gateway.gateway_response("DEFAULT_4XX", request_id))
+                return
+            body = chunked
+        else:
+            try:
+                length = int(self.headers.get("Content-Length") or 0)
+            except ValueError:
+                length = -1
+            if length < 0:
+                self.close_connection = True
+                self._respond(*self.gateway.gateway_response("DEFAULT_4XX", request_id))
+                return
+            if length > MAX_REQUEST_BYTES:
+                self.close_connection = True
+                self._respond(*self.gateway.gateway_response("REQUEST_TOO_LARGE", request_id))
+                return
+            body = self.rfile.read(length) if length else b""
+        # The target as sent: http.server folds a leading "//" into "/", API Gateway not.
+        target = self.requestline.split(" ")[1] if " " in self.requestline else self.path
+        status, headers, payload = self.gateway.handle(
+            self.command, target, list(self.headers.items()), body
+        )
+        self._respond(status, headers, payload)
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("do_"):  # any method: the routes decide (ANY, 405...)
+            return self._any
+        raise AttributeError(name)
+
+
 def serve(gateway: ApiGateway, host: str, port: int) -> ThreadingHTTPServer:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-        server_version = "toqio-local"
-
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
-            path = getattr(self, "path", "")[:200].split("?")[0]
-            print(
-                f"[api] {self.command or '-'} {path} -> {args[1] if len(args) > 1 else args}",
-                flush=True,
-            )
-
-        def _respond(self, status: int, headers: dict[str, str], body: bytes) -> None:
-            self.send_response(status)
-            headers.setdefault("Content-Type", "application/json")
-            for name, value in headers.items():
-                if name.lower() not in {"content-length", "connection"}:
-                    self.send_header(name, value)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            if self.command != "HEAD":
-                self.wfile.write(body)
-
-        def send_error(self, code: int, message: str | None = None, explain: str | None = None):
-            """http.server's own refusals (bad syntax, URI or headers too long) in the
-            envelope, as API Gateway's DEFAULT_4XX/5XX responses would be."""
-            kind = "DEFAULT_5XX" if code >= 500 else "DEFAULT_4XX"
-            self.close_connection = True
-            self._respond(*gateway.gateway_response(kind, str(uuid.uuid4())))
-
-        def _read_chunked(self) -> bytes | None:
-            """A ``Transfer-Encoding: chunked`` body; None if malformed or too large."""
-            body = b""
-            while True:
-                line = self.rfile.readline(1024)
-                try:
-                    size = int(line.split(b";", 1)[0].strip(), 16)
-                except ValueError:
-                    return None
-                if size == 0:
-                    while self.rfile.readline(1024).strip():  # trailers
-                        pass
-                    return body
-                if len(body) + size > MAX_REQUEST_BYTES:
-                    return None
-                body += self.rfile.read(size)
-                if self.rfile.readline(3).strip():
-                    return None
-
-        def _any(self) -> None:
-            request_id = str(uuid.uuid4())
-            if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
-                chunked = self._read_chunked()
-                if chunked is None:
-                    self.close_connection = True
-                    self._respond(*gateway.gateway_response("DEFAULT_4XX", request_id))
-                    return
-                body = chunked
-            else:
-                try:
-                    length = int(self.headers.get("Content-Length") or 0)
-                except ValueError:
-                    length = -1
-                if length < 0:
-                    self.close_connection = True
-                    self._respond(*gateway.gateway_response("DEFAULT_4XX", request_id))
-                    return
-                if length > MAX_REQUEST_BYTES:
-                    self.close_connection = True
-                    self._respond(*gateway.gateway_response("REQUEST_TOO_LARGE", request_id))
-                    return
-                body = self.rfile.read(length) if length else b""
-            # The target as sent: http.server folds a leading "//" into "/", API Gateway not.
-            target = self.requestline.split(" ")[1] if " " in self.requestline else self.path
-            status, headers, payload = gateway.handle(
-                self.command, target, list(self.headers.items()), body
-            )
-            self._respond(status, headers, payload)
-
-        def __getattr__(self, name: str) -> Any:
-            if name.startswith("do_"):  # any method: the routes decide (ANY, 405...)
-                return self._any
-            raise AttributeError(name)
-
-    server = ThreadingHTTPServer((host, port), Handler)
+    """The local API on ``host:port``, answered by ``gateway``, in a daemon thread."""
+    handler = type("Handler", (_Handler,), {"gateway": gateway})
+    server = ThreadingHTTPServer((host, port), handler)
     server.daemon_threads = True
     threading.Thread(target=server.serve_forever, name="api", daemon=True).start()
     return server

@@ -35,4 +35,5 @@ def apply() -> None:
         return result
 
     update_secret_version_stage._toqio_fixed = True  # type: ignore[attr-defined]
-    SecretsManagerBackend.update_secret_version_stage = update_secret_version_stage
+    # a monkey-patch of moto's backend, by design
+    SecretsManagerBackend.update_secret_version_stage = update_secret_version_stage  # type: ignore[method-assign]

@@ -63,7 +63,7 @@ def create_queue(
 ) -> None:
     client = session.client("sqs")
     name = props.get("QueueName") or physical_name(stack, logical_id)
-    attributes = {
+    attributes: dict[str, str] = {
         key: str(props[key]).lower() if isinstance(props[key], bool) else str(props[key])
         for key in ("MessageRetentionPeriod", "VisibilityTimeout", "SqsManagedSseEnabled")
         if key in props
@@ -87,7 +87,9 @@ def create_rule(
     client = session.client("events")
     name = props.get("Name") or physical_name(stack, logical_id)
     bus = props.get("EventBusName", "default")
-    rule = {key: props[key] for key in ("Description", "ScheduleExpression") if key in props}
+    rule: dict[str, Any] = {
+        key: props[key] for key in ("Description", "ScheduleExpression") if key in props
+    }
     pattern = props.get("EventPattern")
     if pattern is not None:  # CloudFormation takes the pattern as an object or as JSON text
         rule["EventPattern"] = pattern if isinstance(pattern, str) else json.dumps(pattern)
@@ -121,7 +123,9 @@ def create_archive(
 ) -> None:
     """The bus's archive, if the emulator keeps archives (replay is not emulated)."""
     name = props.get("ArchiveName") or physical_name(stack, logical_id)
-    options = {key: props[key] for key in ("Description", "EventPattern") if key in props}
+    options: dict[str, Any] = {
+        key: props[key] for key in ("Description", "EventPattern") if key in props
+    }
     if isinstance(options.get("EventPattern"), dict):
         options["EventPattern"] = json.dumps(options["EventPattern"])
     if "RetentionDays" in props:

@@ -19,7 +19,7 @@ def lambda_record(record: dict[str, Any], stream_arn: str) -> dict[str, Any]:
     """GetRecords' shape (boto3 parses dates) -> the JSON Lambda hands the function."""
     change = dict(record["dynamodb"])
     created = change.get("ApproximateCreationDateTime")
-    if hasattr(created, "timestamp"):
+    if created is not None and hasattr(created, "timestamp"):
         change["ApproximateCreationDateTime"] = int(created.timestamp())
     return {**record, "dynamodb": change, "eventSourceARN": stream_arn}
 

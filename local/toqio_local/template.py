@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import yaml
 
@@ -27,7 +27,7 @@ def _tag(loader: _CfnLoader, suffix: str, node: yaml.Node) -> Any:
     elif isinstance(node, yaml.SequenceNode):
         value = loader.construct_sequence(node, deep=True)
     else:
-        value = loader.construct_mapping(node, deep=True)
+        value = loader.construct_mapping(cast(yaml.MappingNode, node), deep=True)
     return {name: value}
 
 
@@ -106,25 +106,32 @@ class ResolvedTemplate:
             return value
         if len(value) == 1:
             ((key, arg),) = value.items()
-            if key == "Ref":
-                return self.ref(arg)
-            if key == "Fn::GetAtt":
-                logical, attribute = arg if isinstance(arg, list) else arg.split(".", 1)
-                try:
-                    return self.attributes[(logical, attribute)]
-                except KeyError:
-                    raise KeyError(f"!GetAtt {logical}.{attribute} is not known locally") from None
-            if key == "Fn::Sub":
-                return self._sub(arg)
-            if key == "Fn::FindInMap":
-                mapping, top, second = (self.resolve(part) for part in arg)
-                return self.template["Mappings"][mapping][top][second]
-            if key == "Fn::Join":
-                separator, parts = arg
-                return separator.join(str(self.resolve(part)) for part in parts)
-            if key.startswith("Fn::"):
-                raise NotImplementedError(f"the local runner does not evaluate {key}")
+            if key == "Ref" or key.startswith("Fn::"):
+                return self._intrinsic(key, arg)
         return {key: self.resolve(item) for key, item in value.items()}
+
+    def _intrinsic(self, key: str, arg: Any) -> Any:
+        """The value of ``{key: arg}``: ``Ref`` or an ``Fn::`` the runner evaluates."""
+        if key == "Ref":
+            return self.ref(arg)
+        if key == "Fn::GetAtt":
+            return self._get_att(arg)
+        if key == "Fn::Sub":
+            return self._sub(arg)
+        if key == "Fn::FindInMap":
+            mapping, top, second = (self.resolve(part) for part in arg)
+            return self.template["Mappings"][mapping][top][second]
+        if key == "Fn::Join":
+            separator, parts = arg
+            return separator.join(str(self.resolve(part)) for part in parts)
+        raise NotImplementedError(f"the local runner does not evaluate {key}")
+
+    def _get_att(self, arg: Any) -> str:
+        logical, attribute = arg if isinstance(arg, list) else arg.split(".", 1)
+        try:
+            return self.attributes[(logical, attribute)]
+        except KeyError:
+            raise KeyError(f"!GetAtt {logical}.{attribute} is not known locally") from None
 
     def _sub(self, arg: Any) -> str:
         text, variables = (arg, {}) if isinstance(arg, str) else (arg[0], arg[1])

@@ -62,9 +62,9 @@ def _evaluate(expression: str, variables: dict[str, Any]) -> Any:
     return walk(ast.parse(python.strip(), mode="eval"))
 
 
-def _parse(text: str, position: int = 0, stop: tuple[str, ...] = ()) -> tuple[list, int, str]:
+def _parse(text: str, position: int = 0, stop: tuple[str, ...] = ()) -> tuple[list[Any], int, str]:
     """Nodes until one of ``stop`` directives; (nodes, position after it, which one)."""
-    nodes: list[tuple] = []
+    nodes: list[tuple[Any, ...]] = []
     while position < len(text):
         for word in stop:
             if text.startswith(word, position):
@@ -78,7 +78,7 @@ def _parse(text: str, position: int = 0, stop: tuple[str, ...] = ()) -> tuple[li
             end = _balanced(text, position + 3)
             condition = text[position + 4 : end - 1]
             then, position, word = _parse(text, end, ("#else", "#end"))
-            otherwise: list = []
+            otherwise: list[Any] = []
             if word == "#else":
                 otherwise, position, _ = _parse(text, position, ("#end",))
             nodes.append(("if", condition, then, otherwise))
@@ -93,7 +93,7 @@ def _parse(text: str, position: int = 0, stop: tuple[str, ...] = ()) -> tuple[li
     return nodes, position, ""
 
 
-def _run(nodes: list, variables: dict[str, Any], out: list[str]) -> None:
+def _run(nodes: list[Any], variables: dict[str, Any], out: list[str]) -> None:
     for node in nodes:
         kind = node[0]
         if kind == "text":

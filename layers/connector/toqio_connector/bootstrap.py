@@ -73,7 +73,8 @@ def authorizer(settings: AuthorizerSettings | None = None) -> TokenVerifier:
     return TokenVerifier.configured(settings.public_keys, settings.algorithms)
 
 
-def operator(
+# bandit B107: secret_name_prefix names secrets; it is not a password.
+def operator(  # nosec B107
     registry: Registry,
     table_name: str,
     profile: str | None = None,

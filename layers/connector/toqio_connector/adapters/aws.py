@@ -145,7 +145,9 @@ def client(service: str) -> Any:
     created = _session[0].create_client(service, config=_CONFIG)
     events, name = created.meta.events, created.meta.service_model.service_id.hyphenize()
     events.register_first(f"before-send.{name}", _attempt_fits)
-    events.register_first(f"needs-retry.{name}", _retry_fits)  # where botocore's own is
+    # botocore-stubs types every handler as returning None; a needs-retry handler's answer
+    # is its return value (False: no retry). First: where botocore's own is.
+    events.register_first(f"needs-retry.{name}", _retry_fits)  # type: ignore[arg-type]
     return created
 
 

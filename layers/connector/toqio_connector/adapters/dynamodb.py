@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from botocore.exceptions import ClientError
 
@@ -71,7 +71,7 @@ class DynamoDbCustomerTable:
             if error_code(exc) != "ConditionalCheckFailedException":
                 raise
             found = exc.response.get("Item")
-            return found is not None and from_item(found) == customer
+            return found is not None and from_item(cast(dict[str, Any], found)) == customer
         return True
 
     def put_new(self, customer: StoredCustomer) -> None:

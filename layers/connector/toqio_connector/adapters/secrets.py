@@ -1,5 +1,7 @@
-"""Secrets Manager: one secret per customer holding all of its secret values as JSON,
-and short-lived pending secrets holding a change's values until it is stored."""
+"""Secrets Manager adapter: customers' secrets, and pending secrets of changes in flight.
+
+One secret per customer holds all of its secret values as JSON; short-lived pending
+secrets hold a change's values until it is stored."""
 
 from __future__ import annotations
 
@@ -144,7 +146,7 @@ class SecretsManagerStore:
         """Whether the connector created this secret (its description says so)."""
         with aws_errors():
             described = self._client.describe_secret(SecretId=arn)
-        return described.get("Description") == DESCRIPTION
+        return bool(described.get("Description") == DESCRIPTION)
 
     def current_version(self, arn: str) -> str | None:
         """The version id AWSCURRENT is on."""

@@ -67,7 +67,9 @@ def request_body(event: APIGatewayProxyEvent) -> bytes | None:
     return data
 
 
-def _response(status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> Response:
+def _response(
+    status: int, body: dict[str, Any], headers: dict[str, str] | None = None
+) -> Response[str]:
     return Response(
         status_code=status,
         content_type=JSON,
@@ -76,9 +78,9 @@ def _response(status: int, body: dict[str, Any], headers: dict[str, str] | None 
     )
 
 
-def ok(data: Any, event: APIGatewayProxyEvent) -> Response:
+def ok(data: Any, event: APIGatewayProxyEvent) -> Response[str]:
     return _response(200, envelope.success(data, request_id(event)))
 
 
-def error(exc: ConnectorError, event: APIGatewayProxyEvent) -> Response:
+def error(exc: ConnectorError, event: APIGatewayProxyEvent) -> Response[str]:
     return _response(exc.status, envelope.failure(exc, request_id(event)), exc.headers)

@@ -102,7 +102,7 @@ class StoredCustomer:
         )
 
 
-def json_key(value: Any) -> Any:
+def json_key(value: Any) -> tuple[str, Any]:
     """A hashable key with JSON's equality: ``5 == 5.0``, but ``true`` is not ``1``;
     object keys unordered, arrays ordered (JSON Schema's equality, as ``uniqueItems``)."""
     if isinstance(value, bool):

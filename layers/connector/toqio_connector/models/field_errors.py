@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from enum import StrEnum
 
 
@@ -21,7 +22,7 @@ def field_error(field: str, code: FieldCode, message: str) -> dict[str, str]:
     return {"field": field, "code": code.value, "message": message}
 
 
-def field_path(loc: tuple[str | int, ...] | list[str | int]) -> str:
+def field_path(loc: Sequence[str | int]) -> str:
     """``("paymentProvider", "key")`` -> ``paymentProvider.key``; indexes as ``[2]``."""
     path = ""
     for part in loc:

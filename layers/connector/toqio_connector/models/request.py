@@ -60,22 +60,32 @@ def _check_secret_text(value: SecretStr) -> SecretStr:
     return value
 
 
-def _secret(max_length: int, min_length: int = 0) -> Any:
-    return Annotated[
-        SecretStr,
-        Field(
-            min_length=min_length,
-            max_length=max_length,
-            json_schema_extra={"pattern": NO_CONTROL_CHARACTERS_PATTERN},
-        ),
-        AfterValidator(_check_secret_text),
-        PlainSerializer(lambda _value: MASK, return_type=str),
-    ]
+def _mask(_value: SecretStr) -> str:
+    return MASK
 
 
-def _text(max_length: int) -> Any:
-    return Annotated[str, StringConstraints(max_length=max_length)]
+def _secret_field(max_length: int, min_length: int = 0) -> Any:
+    """The ``Field`` of a secret value: its length bounds and, for OpenAPI, its text rule."""
+    return Field(
+        min_length=min_length,
+        max_length=max_length,
+        json_schema_extra={"pattern": NO_CONTROL_CHARACTERS_PATTERN},
+    )
 
+
+_SECRET_TEXT = AfterValidator(_check_secret_text)
+_MASKED = PlainSerializer(_mask, return_type=str)
+
+ApiKey = Annotated[SecretStr, _secret_field(4096, min_length=1), _SECRET_TEXT, _MASKED]
+"""The customer's API key: a secret of 1 to 4096 characters."""
+LongSecret = Annotated[SecretStr, _secret_field(4096), _SECRET_TEXT, _MASKED]
+"""A secret value (a key) of up to 4096 characters."""
+ShortSecret = Annotated[SecretStr, _secret_field(256), _SECRET_TEXT, _MASKED]
+"""A secret value (a login id) of up to 256 characters."""
+Text = Annotated[str, StringConstraints(max_length=256)]
+"""A plain text parameter of up to 256 characters."""
+Name = Annotated[str, StringConstraints(max_length=255)]
+"""A name (the commercial name) of up to 255 characters."""
 
 CustomerId = Annotated[
     str,
@@ -89,22 +99,22 @@ class _Strict(BaseModel):
 
 
 class PaymentProvider(_Strict):
-    customerId: _text(256) | None = None
-    paymentProviderType: _text(256) | None = None
-    key: _secret(4096) | None = None
-    loginId: _secret(256) | None = None
-    hmacKey: _secret(4096) | None = None
+    customerId: Text | None = None
+    paymentProviderType: Text | None = None
+    key: LongSecret | None = None
+    loginId: ShortSecret | None = None
+    hmacKey: LongSecret | None = None
 
 
 class CustomerRequest(_Strict):
     """The common parameters of Create Customer (contract section 3)."""
 
     id: CustomerId
-    apiKey: _secret(4096, min_length=1)
-    providerConfigId: _text(256) | None = None
-    provider: _text(256) | None = None
+    apiKey: ApiKey
+    providerConfigId: Text | None = None
+    provider: Text | None = None
     paymentProvider: PaymentProvider | None = None
-    commercialName: _text(255) | None = None
+    commercialName: Name | None = None
     availableCurrencies: Annotated[list[Currency], Field(max_length=MAX_CURRENCIES)] | None = None
 
     @field_validator("availableCurrencies")

@@ -1,1 +1,1 @@
-
+"""The business rules: create and find, writes, operator changes, validation, tokens."""

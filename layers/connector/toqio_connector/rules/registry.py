@@ -82,7 +82,11 @@ class Registry:
         return sorted(found, key=_reading_order)[:limit]
 
     def _evaluate(
-        self, custom: dict[str, Any], found: list[dict[str, str]], skip: set, limit: int
+        self,
+        custom: dict[str, Any],
+        found: list[dict[str, str]],
+        skip: set[tuple[str, str]],
+        limit: int,
     ) -> None:
         """Add the problems of ``custom`` to ``found`` (but those ``(field, code)`` in
         ``skip``) until it holds ``limit``; jsonschema stops there."""
@@ -246,8 +250,8 @@ def _check_schema(schema: dict[str, Any], source: str) -> None:
     try:  # its format checker: "regex" is ECMA-262 there too
         Draft202012Validator.check_schema(schema, format_checker=FORMAT_CHECKER)
     except SchemaError as exc:
-        where = field_path(exc.absolute_path) or "the top level"
-        raise _fail(source, f"not a valid JSON Schema at {where}: {exc.message}") from None
+        location = field_path(exc.absolute_path) or "the top level"
+        raise _fail(source, f"not a valid JSON Schema at {location}: {exc.message}") from None
 
 
 def parse_registry(schema: Any, source: str, common: frozenset[str]) -> Registry:

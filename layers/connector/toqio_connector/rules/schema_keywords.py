@@ -1,5 +1,7 @@
-"""The registry's JSON Schema validator: jsonschema's, with keywords replaced for bounded cost
-and ECMA-262 regular expressions.
+"""The registry's JSON Schema validator: bounded cost, ECMA-262 regular expressions.
+
+It is jsonschema's, with keywords replaced for bounded cost and ECMA-262 regular
+expressions.
 
 jsonschema (4.26) evaluates some keywords in a way a request can make expensive or that
 differs from JSON Schema's semantics; each is replaced through
@@ -193,7 +195,9 @@ def _pattern(validator: Any, pattern: str, instance: Any, schema: Any) -> Errors
         yield ValidationError("does not match the pattern")
 
 
-def _pattern_properties(validator: Any, patterns: dict, instance: Any, schema: Any) -> Errors:
+def _pattern_properties(
+    validator: Any, patterns: dict[str, Any], instance: Any, schema: Any
+) -> Errors:
     if not validator.is_type(instance, "object"):
         return
     _evaluation().spend(len(patterns) * len(instance))  # regex searches
@@ -203,7 +207,7 @@ def _pattern_properties(validator: Any, patterns: dict, instance: Any, schema: A
                 yield from validator.descend(value, subschema, path=key, schema_path=pattern)
 
 
-def _additional_keys(instance: dict, schema: dict) -> list[str]:
+def _additional_keys(instance: dict[str, Any], schema: dict[str, Any]) -> list[str]:
     declared = schema.get("properties", {})
     patterns = schema.get("patternProperties", {})
     _evaluation().spend(len(instance) * len(patterns))  # regex searches
@@ -224,7 +228,7 @@ def _additional_properties(validator: Any, extra: Any, instance: Any, schema: An
             yield ValidationError("is not a known property", path=[key])
 
 
-def _properties(validator: Any, properties: dict, instance: Any, schema: Any) -> Errors:
+def _properties(validator: Any, properties: dict[str, Any], instance: Any, schema: Any) -> Errors:
     if not validator.is_type(instance, "object"):
         return
     evaluation = _evaluation()
@@ -283,7 +287,7 @@ def _one_of(validator: Any, branches: list[Any], instance: Any, schema: Any) -> 
 # What jsonschema's find_evaluated_*_by_schema compute, as sets, with ECMA-262 patterns.
 
 
-def _referenced(validator: Any, schema: dict) -> Iterator[tuple[Any, Any]]:
+def _referenced(validator: Any, schema: dict[str, Any]) -> Iterator[tuple[Any, Any]]:
     """(validator, schema) of each ``$ref``/``$dynamicRef`` of ``schema``, resolved."""
     for keyword in ("$ref", "$dynamicRef"):
         reference = schema.get(keyword)
@@ -296,7 +300,7 @@ def _referenced(validator: Any, schema: dict) -> Iterator[tuple[Any, Any]]:
             )
 
 
-def _conditional(validator: Any, instance: Any, schema: dict) -> list[Any]:
+def _conditional(validator: Any, instance: Any, schema: dict[str, Any]) -> list[Any]:
     """``if`` and ``then`` when ``if`` holds, else ``else`` (those present)."""
     if "if" not in schema:
         return []
@@ -305,7 +309,7 @@ def _conditional(validator: Any, instance: Any, schema: dict) -> list[Any]:
     return [schema["else"]] if "else" in schema else []
 
 
-def _in_place(validator: Any, instance: Any, schema: dict) -> Iterator[tuple[Any, Any]]:
+def _in_place(validator: Any, instance: Any, schema: dict[str, Any]) -> Iterator[tuple[Any, Any]]:
     """(validator, subschema) of each subschema applied to ``instance`` itself that
     holds: references, valid ``allOf``/``anyOf``/``oneOf`` branches, ``if`` with
     ``then`` or else ``else``, and (for objects) ``dependentSchemas`` that apply."""
@@ -321,7 +325,7 @@ def _in_place(validator: Any, instance: Any, schema: dict) -> Iterator[tuple[Any
                 yield validator, dependent
 
 
-def _evaluated_indexes(validator: Any, instance: list, schema: Any) -> set[int]:
+def _evaluated_indexes(validator: Any, instance: list[Any], schema: Any) -> set[int]:
     if not isinstance(schema, dict):
         return set()
     if "items" in schema:
@@ -338,7 +342,7 @@ def _evaluated_indexes(validator: Any, instance: list, schema: Any) -> set[int]:
     return found
 
 
-def _evaluated_keys(validator: Any, instance: dict, schema: Any) -> set[str]:
+def _evaluated_keys(validator: Any, instance: dict[str, Any], schema: Any) -> set[str]:
     if not isinstance(schema, dict):
         return set()
     patterns = schema.get("patternProperties", {})
@@ -466,10 +470,16 @@ def _format_checker() -> FormatChecker:
     return checker
 
 
-BoundedValidator = validators.extend(
+def _keyword_function(keyword: str, original: Callable[..., Errors]) -> Callable[..., Errors]:
+    """The function checking ``keyword``: the connector's own where it has one."""
+    return _REPLACED.get(keyword, original)
+
+
+# types-jsonschema leaves extend() unannotated
+BoundedValidator = validators.extend(  # type: ignore[no-untyped-call]
     Draft202012Validator,
     validators={
-        keyword: _counted(keyword, _REPLACED.get(keyword, function))
+        keyword: _counted(keyword, _keyword_function(keyword, function))
         for keyword, function in Draft202012Validator.VALIDATORS.items()
     },
 )

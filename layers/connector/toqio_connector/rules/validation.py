@@ -13,12 +13,12 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
+from toqio_connector.models.customer import MASK
 from toqio_connector.models.errors import BadRequest
 from toqio_connector.models.field_errors import FieldCode, field_error, field_path
 from toqio_connector.models.request import (
     COMMON_PARAMETERS,
     CONTROL_CHARACTERS,
-    MASK,
     CustomerRequest,
     NewCustomer,
     PaymentProvider,

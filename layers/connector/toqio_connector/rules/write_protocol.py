@@ -31,6 +31,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 from uuid import uuid4
 
 from toqio_connector.models.clock import iso, utc_now
@@ -198,7 +199,7 @@ class CustomerStore:
 
     # --- an operator's change ---------------------------------------------------------
     def change(
-        self, stored: StoredCustomer, data: dict, secrets: SecretDocument | None
+        self, stored: StoredCustomer, data: dict[str, Any], secrets: SecretDocument | None
     ) -> StoredCustomer:
         """Replace ``stored`` (as read) with ``data`` and, if given, new secret values.
 
