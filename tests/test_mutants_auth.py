@@ -107,7 +107,7 @@ def test_each_refusal_names_its_reason(rsa_keys):
         "missing claim iss": [f"Bearer {token(mine, iss=...)}"],
         "wrong issuer (iss)": [f"Bearer {token(mine, iss='Other')}"],
         "expired (exp, 60 s leeway)": [f"Bearer {token(mine, exp=NOW - 120)}"],
-        "not valid yet (nbf)": [f"Bearer {token(mine, nbf=NOW + 120)}"],
+        "not valid yet (nbf)": [f"Bearer {token(mine, nbf=NOW + 86400)}"],
         "signature does not match a configured key": [f"Bearer {token(stranger)}"],
         "malformed token": ["Bearer abc.def.ghi"],
         "iat is not a number": [f"Bearer {token(mine, iat='123')}"],

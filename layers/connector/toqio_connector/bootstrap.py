@@ -73,8 +73,7 @@ def authorizer(settings: AuthorizerSettings | None = None) -> TokenVerifier:
     return TokenVerifier.configured(settings.public_keys, settings.algorithms)
 
 
-# bandit B107: secret_name_prefix names secrets; it is not a password.
-def operator(  # nosec B107
+def operator(
     registry: Registry,
     table_name: str,
     profile: str | None = None,

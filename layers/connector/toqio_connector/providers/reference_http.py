@@ -66,7 +66,7 @@ class ReferenceHttpProvider:
 
     def verify(self, credentials: Credentials) -> Verdict:
         try:
-            with urllib.request.urlopen(  # noqa: S310  # nosec B310 - http(s) only, see __init__
+            with urllib.request.urlopen(  # noqa: S310 # nosec B310
                 self.request(credentials), timeout=TIMEOUT_SECONDS
             ) as answer:
                 answer.read(4096)
