@@ -12,7 +12,7 @@ REGION := eu-west-1
 export SAM_CLI_TELEMETRY := 0
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: setup lint test run token openapi bench mutate layer-requirements clean
+.PHONY: setup lint test test-fast run token openapi bench mutate layer-requirements clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -40,6 +40,12 @@ lint: setup
 ## test: set everything up, lint, then run the whole test suite
 test: lint
 	$(VENV)/bin/python -m pytest
+
+## test-fast: the unit tests only (tests/unit: no AWS emulator, no process started), in
+## seconds; no lint. tests/aws (moto, in-process) and tests/http (the runner over HTTP)
+## run with the rest in `make test`
+test-fast: setup
+	$(VENV)/bin/python -m pytest -q tests/unit
 
 ## openapi: regenerate docs/openapi*.json from the code and the registries
 openapi: setup
