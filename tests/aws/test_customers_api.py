@@ -1,7 +1,7 @@
 """The customers API end to end, through its Lambda handler, against an emulated account.
 
 Contract sections 2 (envelopes), 3 (Create Customer) and 5 (Find Customer). Every
-reply is checked against the envelope rules by ``Api.invoke`` (conftest); the tests
+reply is checked against the envelope rules by ``Api.invoke`` (tests.harness.handlers); the tests
 here check the statuses, the data, and what is (or is not) stored.
 """
 
@@ -555,7 +555,7 @@ def in_another_container(create):
 def test_identical_creates_racing_both_succeed_with_one_customer(api, stack, monkeypatch, at):
     """Create B runs to its end while Create A is paused just before ``at``.
 
-    Two Lambda containers: two imports of the handler, sharing only the AWS account.
+    Two Lambda containers: two wirings of the handler, sharing only the AWS account.
     """
     from toqio_connector.adapters import aws
 

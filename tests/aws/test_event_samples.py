@@ -33,7 +33,7 @@ def emulated(monkeypatch):
 
 
 def handler(function: str, code_dir: str, monkeypatch):
-    """The function's handler, imported afresh with the environment events/env.json gives."""
+    """The function's handler, wired from the environment events/env.json gives."""
     return load_handler(code_dir, ENV[function], monkeypatch)
 
 

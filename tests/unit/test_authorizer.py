@@ -3,7 +3,8 @@
 A valid token gets an Allow policy and its ``customerID`` in the context; anything else
 makes the handler raise ``Exception("Unauthorized")``, which API Gateway turns into 401.
 The handler reads ``TOQIO_PUBLIC_KEYS`` and ``JWT_ALGORITHMS`` at import, so each test
-imports it afresh with the keys it configures.
+rewires it (``bootstrap.authorizer()``, see tests.harness.handlers) with the keys it
+configures.
 """
 
 from __future__ import annotations
@@ -63,7 +64,7 @@ def signed(private_key, algorithm: str = "RS256", **overrides) -> str:
 
 @pytest.fixture
 def authorizer(monkeypatch, rsa_keys, env):
-    """``authorizer(keys_text=None, algorithms=None)`` -> the handler, imported afresh."""
+    """``authorizer(keys_text=None, algorithms=None)`` -> the handler, rewired."""
 
     def load(keys_text: str | None = None, algorithms: str | None = None):
         monkeypatch.setenv("TOQIO_PUBLIC_KEYS", keys_text or public_pem(rsa_keys[0]))
