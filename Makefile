@@ -15,7 +15,7 @@ export SAM_CLI_TELEMETRY := 0
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
 .DEFAULT_GOAL := help
-.PHONY: help setup lint lint-python lint-template test coverage run token aws currencies openapi bench mutate layer-requirements clean
+.PHONY: help setup lint lint-python lint-template test test-fast coverage run token aws currencies openapi bench mutate layer-requirements clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -68,6 +68,12 @@ currencies: setup
 ## Slower than `make test`, so not part of it
 coverage: setup
 	$(VENV)/bin/python -m pytest --cov --cov-report=term-missing
+
+## test-fast: the unit tests only (tests/unit: no AWS emulator, no process started), in
+## seconds; no lint. tests/aws (moto, in-process) and tests/http (the runner over HTTP)
+## run with the rest in `make test`
+test-fast: setup
+	$(VENV)/bin/python -m pytest -q tests/unit
 
 ## openapi: regenerate docs/openapi*.json from the code and the registries
 openapi: setup

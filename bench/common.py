@@ -1,4 +1,9 @@
-"""What the benchmark's parts share: the functions, their Lambda-like environment, stats."""
+"""What the benchmark's parts share: the functions, their Lambda-like environment, stats.
+
+Paths and the throwaway authorizer key come from the tests' harness (``tests.harness``:
+its ``registries`` and ``tokens`` modules import nothing test-only, not even pytest),
+so the benchmark and the tests cannot drift apart on them.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,7 @@ import json
 import math
 import os
 import statistics
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,9 +20,15 @@ from typing import Any
 from toqio_local import resources
 from toqio_local.template import ResolvedTemplate
 
-REGION = "eu-west-1"
 BENCH = Path(__file__).resolve().parent
-ROOT = Path(__file__).resolve().parents[1]
+if str(BENCH.parent) not in sys.path:  # run as `python bench/run.py`: the repository too
+    sys.path.insert(1, str(BENCH.parent))
+
+from tests.harness.registries import ROOT, TEMPLATE  # noqa: E402
+from tests.harness.tokens import throwaway_public_pem  # noqa: E402
+
+REGION = "eu-west-1"
+
 RESULTS = ROOT / "bench-results"
 SAMPLE_CREATE = ROOT / "events" / "create_customer.json"
 
@@ -41,20 +53,12 @@ FUNCTIONS = {
 
 def rsa_public_pem() -> str:
     """A throwaway RSA public key (PEM): the authorizer parses it at start-up."""
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric import rsa
-
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    return (
-        key.public_key()
-        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
-        .decode("ascii")
-    )
+    return throwaway_public_pem()
 
 
 def stack(public_pem: str) -> ResolvedTemplate:
     """template.yaml with the parameter and the physical names its functions refer to."""
-    result = ResolvedTemplate.read(ROOT / "template.yaml", region=REGION)
+    result = ResolvedTemplate.read(TEMPLATE, region=REGION)
     result.parameter_values["ToqioPublicKeys"] = public_pem
     result.parameter_values["ProviderUrl"] = "https://provider.example"  # not called here
     for logical_id in ("CustomersTable",):

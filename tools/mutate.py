@@ -44,25 +44,14 @@ SUPPORT = (
     "template.yaml",
     "uv.lock",
     "layers/connector/requirements.txt",
-    "layers/connector/toqio_connector/registry",  # tests/support.py's EXAMPLE_REGISTRY
+    "layers/connector/toqio_connector/registry",  # tests/harness/registries.py's EXAMPLE_REGISTRY
 )
-# Tests that start the local runner (or another Python) in a subprocess: that process
-# imports the repository's package, not the mutated copy, so they can kill nothing; and
-# they are slow. The rules they exercise over HTTP are exercised in-process by the others
-# (test_customers_api, test_faults, test_write_protocol, test_validation*, test_admin,
+# Tests that start the local runner (or another Python) in a subprocess, i.e. tests/http:
+# that process imports the repository's package, not the mutated copy, so they can kill
+# nothing; and they are slow. The rules they exercise over HTTP are exercised in-process
+# by the others (test_customers_api, test_faults, test_write_protocol, test_validation*, test_admin,
 # test_authorizer, test_token_expiry, test_custom_parameters).
-OUT_OF_PROCESS = (
-    "tests/test_local_runner.py",
-    "tests/test_fuzz_http.py",
-    "tests/test_hostile_http.py",
-    "tests/test_validation_bounds_http.py",
-    "tests/test_write_protocol_http.py",
-    "tests/test_runner_signals.py",
-    "tests/test_timeouts.py",
-)
-DESELECTED = (
-    "tests/test_custom_parameters.py::test_runner_refuses_to_start_with_a_broken_registry",
-)
+OUT_OF_PROCESS = ("tests/http",)  # every test that starts the runner or another process
 # Staged as a pytest plugin: mutmut's trampolines slow every call of a rule (recording which
 # tests call what, most), so the wall-clock bounds of the timing tests are widened in the
 # staged run (their outcome assertions stay; a mutant that removes a bound still meets
@@ -89,7 +78,7 @@ def pytest_collection_modifyitems(items):
         items.sort(key=lambda item: took.get(item.nodeid, 0.0))
 '''
 CANARY_FILE = "rules/validation.py"
-CANARY_TEST = "tests/test_validation.py"
+CANARY_TEST = "tests/unit/test_validation.py"
 
 # mutmut's exit codes -> status (mutmut.stats.status_by_exit_code, summarised).
 STATUS = {1: "killed", 3: "killed", 0: "survived", 5: "no tests", 33: "no tests", 34: "skipped",
@@ -136,7 +125,6 @@ def stage(fresh: bool, debug: bool = False) -> None:
         ],
         "pytest_add_cli_args": [
             *(f"--ignore={path}" for path in OUT_OF_PROCESS),
-            *(f"--deselect={test}" for test in DESELECTED),
             "-p",
             "mutate_timing",
         ],

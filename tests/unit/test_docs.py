@@ -1,0 +1,32 @@
+"""The reference in docs/ says what the code does: tables checked against their source."""
+
+from __future__ import annotations
+
+import re
+
+from tests.harness.registries import ROOT
+from toqio_connector.models.errors import ERRORS
+from toqio_connector.models.field_errors import FieldCode
+
+API = (ROOT / "docs" / "api.md").read_text()
+
+
+def test_the_error_table_is_the_code_s():
+    rows = [
+        f"| {error.status} | `{error.code}` | {error.message} | {error.when} |" for error in ERRORS
+    ]
+    table = [line for line in API.splitlines() if re.match(r"^\| \d{3} \| `", line)]
+    assert table == rows
+
+
+def test_every_field_error_code_is_documented():
+    for code in FieldCode:
+        assert f"`{code.value}`" in API
+
+
+def test_nothing_in_the_repository_points_outside_it():
+    for page in [ROOT / "README.md", *(ROOT / "docs").glob("*.md")]:
+        text = page.read_text()
+        assert "../shared" not in text and "CONTRACT.md" not in text, page.name
+        for target in re.findall(r"\]\(([^)#:]+)(?:#[^)]*)?\)", text):
+            assert (page.parent / target).exists(), f"{page.name} links to missing {target}"
