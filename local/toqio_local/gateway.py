@@ -166,7 +166,10 @@ class ApiGateway:
             (
                 (route, match)
                 for route in self.routes
-                if route.method in {"ANY", method} and (match := route.pattern.match(path))
+                # on the path as sent, as API Gateway routes: an encoded "/" (%2F) is part
+                # of a path parameter, not a separator
+                if route.method in {"ANY", method}
+                and (match := route.pattern.match(url.path or "/"))
             ),
             None,
         )
@@ -248,7 +251,10 @@ class ApiGateway:
             "multiValueHeaders": multi_headers or None,
             "queryStringParameters": {k: v[-1] for k, v in multi_query.items()} or None,
             "multiValueQueryStringParameters": multi_query or None,
-            "pathParameters": match.groupdict() or None,  # from the path, decoded once
+            "pathParameters": {  # each decoded once, after routing
+                name: unquote(value, errors="replace") for name, value in match.groupdict().items()
+            }
+            or None,
             "stageVariables": None,
             "requestContext": {
                 "resourcePath": route.resource,
@@ -312,32 +318,33 @@ class _Handler(BaseHTTPRequestHandler):
         self.close_connection = True
         self._respond(*self.gateway.gateway_response(kind, str(uuid.uuid4())))
 
-    def _read_chunked(self) -> bytes | None:
-        """A ``Transfer-Encoding: chunked`` body; None if malformed or too large."""
+    def _read_chunked(self) -> bytes | str:
+        """A ``Transfer-Encoding: chunked`` body; else the gateway response that refuses it
+        (too large: 413, as a body with Content-Length; malformed: 400)."""
         body = b""
         while True:
             line = self.rfile.readline(1024)
             try:
                 size = int(line.split(b";", 1)[0].strip(), 16)
             except ValueError:
-                return None
+                return "DEFAULT_4XX"
             if size == 0:
                 while self.rfile.readline(1024).strip():  # trailers
                     pass
                 return body
             if len(body) + size > MAX_REQUEST_BYTES:
-                return None
+                return "REQUEST_TOO_LARGE"
             body += self.rfile.read(size)
             if self.rfile.readline(3).strip():
-                return None
+                return "DEFAULT_4XX"
 
     def _any(self) -> None:
         request_id = str(uuid.uuid4())
         if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
             chunked = self._read_chunked()
-            if chunked is None:
+            if isinstance(chunked, str):
                 self.close_connection = True
-                self._respond(*self.gateway.gateway_response("DEFAULT_4XX", request_id))
+                self._respond(*self.gateway.gateway_response(chunked, request_id))
                 return
             body = chunked
         else:

@@ -42,7 +42,10 @@ def main() -> None:
     function_name = os.environ["AWS_LAMBDA_FUNCTION_NAME"]
     # Like Lambda's runtime: standard logging records reach the console (the authorizer's
     # reasons for a 401 among them); Powertools' loggers print their own JSON lines.
-    logging.basicConfig(stream=sys.stdout, format=f"[{function_name}] %(levelname)s %(message)s")
+    # (the connector's own standard loggers, "toqio.*": the SDK's INFO lines are noise here)
+    printed = logging.StreamHandler(sys.stdout)
+    printed.setFormatter(logging.Formatter(f"[{function_name}] %(levelname)s %(message)s"))
+    logging.getLogger("toqio").addHandler(printed)
     handler = getattr(importlib.import_module(module_name), handler_name)
     memory = int(os.environ.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128"))
     # The template's Timeout (the runner passes it; Lambda's default otherwise): the

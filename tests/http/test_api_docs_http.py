@@ -64,3 +64,39 @@ def test_a_401_says_why_in_the_log_never_the_token(local):
     assert "token refused: malformed token" in log
     assert "token refused: signature does not match a configured key" in log
     assert forged not in log and "not-a-jwt" not in log
+
+
+def test_an_encoded_slash_is_part_of_the_id_not_a_separator(local):
+    import urllib.error
+
+    request = urllib.request.Request(
+        f"{local.api}/customers/c1%2FconnectionStatus",
+        headers={"Authorization": f"Bearer {local.token('c1/connectionStatus')}"},
+    )
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request, timeout=30)  # noqa: S310 - local runner
+    assert refused.value.code == 404
+    assert json.loads(refused.value.read())["code"] == "CUSTOMER_NOT_FOUND"
+
+
+def test_a_chunked_body_over_10_mib_is_413(local):
+    import socket
+
+    port = int(local.api.rsplit(":", 1)[1])
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as connection:
+        connection.sendall(
+            b"POST /customers HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            b"Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+        )
+        chunk = b"x" * (1024 * 1024)
+        try:
+            for _ in range(11):
+                connection.sendall(b"%x\r\n" % len(chunk) + chunk + b"\r\n")
+        except OSError:
+            pass  # refused before the end: what was answered is what counts
+        answer = b""
+        while b'"}' not in answer and (more := connection.recv(65536)):
+            answer += more
+        answer = answer.decode("latin-1")
+    assert answer.startswith("HTTP/1.1 413"), answer[:200]
+    assert '"PAYLOAD_TOO_LARGE"' in answer
