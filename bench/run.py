@@ -168,6 +168,24 @@ def warm_rows(result: dict[str, Any]) -> list[dict[str, Any]]:
     return rows
 
 
+def linker_rows(counts: dict[str, Any]) -> list[dict[str, Any]]:
+    seen = counts.get("linker_per_event")
+    if seen is None:
+        return []
+    ops = ", ".join(f"{op.split('.', 1)[1]} {n}" for op, n in seen["by_operation"].items())
+    return [
+        row(
+            "linker AWS calls per event (GetItem, GetSecretValue, UpdateItem)",
+            seen["calls"],
+            3,
+            "calls",
+            3,
+            exact=True,
+            note=f"{ops}; plus one HTTPS call to the provider; logs {seen['log_bytes']} B",
+        )
+    ]
+
+
 def call_rows(result: dict[str, Any]) -> list[dict[str, Any]]:
     counts = result["counts"]
 
@@ -218,6 +236,7 @@ def call_rows(result: dict[str, Any]) -> list[dict[str, Any]]:
             note=f"{batch10['put_events_entries']} entries (largest Detail"
             f" {counts['largest_event_detail_bytes']} B); logs {batch10['log_bytes']} B",
         ),
+        *linker_rows(counts),
         row(
             "publisher PutEvents per batch of 1 change",
             put_events(batch1),

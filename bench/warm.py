@@ -386,6 +386,8 @@ class _Handlers:
     api_context: Context
     publisher_context: Context
     sink: Any
+    linker: ModuleType | None = None
+    linker_context: Context | None = None
 
     def invoke(self, event: dict[str, Any]) -> dict[str, Any]:
         with contextlib.redirect_stdout(self.sink):
@@ -400,6 +402,23 @@ class _Handlers:
     def publish(self, records: list[dict[str, Any]]) -> dict[str, Any]:
         with contextlib.redirect_stdout(self.sink):
             return self.publisher.lambda_handler({"Records": records}, self.publisher_context)
+
+    def link(self, item: dict[str, Any]) -> dict[str, Any]:
+        """The linker on one CustomerCreated event of the stored ``item`` (an SQS batch)."""
+        assert self.linker is not None
+        event = {
+            "detail-type": "CustomerCreated",
+            "time": "2030-01-01T00:00:00Z",
+            "detail": {
+                "customer": {"id": item["id"]["S"]},
+                "secretArn": item["secretArn"]["S"],
+                "secretVersionId": item["secretVersionId"]["S"],
+                "version": int(item["version"]["N"]),
+            },
+        }
+        record = {"messageId": "m1", "receiptHandle": "r1", "body": json.dumps(event)}
+        with contextlib.redirect_stdout(self.sink):
+            return self.linker.lambda_handler({"Records": [record]}, self.linker_context)
 
 
 def _measure(
@@ -421,11 +440,22 @@ def _measure(
         table = stack.refs["CustomersTable"]
         floor = Floor(session, table, stack.parameter("SecretNamePrefix"))
     aws.client.cache_clear()  # whatever an earlier import cached: the handlers make their own
+    from toqio_local.sandbox import SandboxProvider
+
+    provider = SandboxProvider().start()  # the linker's provider: one HTTP call per event
+    os.environ.update(PROVIDER_URL=provider.url, PROVIDER_ADAPTER="reference")
     with contextlib.redirect_stdout(sink):
         api = load_handler(stack, "customers_api")
         publisher = load_handler(stack, "publisher")
+        linker = load_handler(stack, "linker")
     handlers = _Handlers(
-        api, publisher, context(stack, "customers_api"), context(stack, "publisher"), sink
+        api,
+        publisher,
+        context(stack, "customers_api"),
+        context(stack, "publisher"),
+        sink,
+        linker,
+        context(stack, "linker"),
     )
     tag = uuid.uuid4().hex[:8]
 
@@ -479,6 +509,12 @@ def _count_calls(
             raise RuntimeError(f"publisher reported failures: {reply}")
         counts[f"publisher_batch_{size}"] = seen
     counts["largest_event_detail_bytes"] = counter.largest_entry
+    if handlers.linker is not None:
+        with counter.measure() as seen:
+            reply = handlers.link(stored)
+        if reply.get("batchItemFailures"):
+            raise RuntimeError(f"linker reported failures: {reply}")
+        counts["linker_per_event"] = seen
     return counts
 
 
