@@ -448,3 +448,21 @@ def test_ctrl_c_is_an_exit_code_not_a_traceback(env, monkeypatch, capsys):
     monkeypatch.setattr(cli, "run", interrupted)
     assert cli.main(["show", "a1"]) == cli.EXIT_INTERRUPTED
     assert "interrupted" in capsys.readouterr().err
+
+
+def test_relink_puts_a_request_on_the_linker_s_queue_and_show_has_the_status(env, capsys):
+    stack, api = env
+    call(api, "POST", "/customers", body("a1"), customer_id="a1")
+    capsys.readouterr()  # the API's own lines
+    assert run("show", "a1") == 0
+    assert json.loads(capsys.readouterr().out)["connection"] is None  # not checked yet
+    assert run("relink", "a1") == 0  # finds the one *LinkerQueue* itself
+    sqs = boto3.client("sqs")
+    url = next(u for u in sqs.list_queues()["QueueUrls"] if u.endswith("LinkerQueue"))
+    (message,) = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]
+    detail = json.loads(message["Body"])["detail"]
+    assert detail["customer"] == {"id": "a1"} and detail["relink"] is True
+    assert detail["secretVersionId"] == item("a1")["secretVersionId"]["S"]
+    assert run("relink") == cli.EXIT_USAGE and run("relink", "a1", "--failed") == cli.EXIT_USAGE
+    assert run("relink", "nobody") == cli.EXIT_INVALID
+    assert run("relink", "--failed") == 0  # none FAILED: nothing sent

@@ -244,3 +244,34 @@ def test_the_documented_reasons_are_the_code_s():
     page = (ROOT / "docs" / "linking.md").read_text()
     for reason, meaning in REASONS.items():
         assert f"| `{reason}` |" in page and meaning in page
+
+
+class Queue:
+    """The linker's queue, in memory."""
+
+    def __init__(self) -> None:
+        self.sent: list[dict[str, Any]] = []
+
+    def send(self, messages: list[dict[str, Any]]) -> None:
+        self.sent.extend(messages)
+
+
+def test_relink_checks_again_through_the_same_event_path(api, stack):
+    from toqio_connector.rules.linking import Relinker
+
+    api.create(full_customer("c1"))
+    api.create(full_customer("c2"))
+    linker(ScriptedProvider(REFUSED)).link(request_for("c1"))
+    linker(ScriptedProvider(ACCEPTED)).link(request_for("c2"))
+    queue = Queue()
+    relinker = Relinker(customer_table(), queue)
+    assert [customer.id for customer in relinker.failed()] == ["c1"]
+    assert relinker.relink_all(["c1", "gone"]) == ["c1"]
+    (message,) = queue.sent
+    request = LinkRequest.from_event(json.loads(json.dumps(message)))
+    assert request.relink and request.customer_id == "c1"
+    provider = ScriptedProvider(ACCEPTED)
+    assert linker(provider).link(request).status == "CONNECTED"  # checked again
+    assert len(provider.asked) == 1
+    assert status(api, "c1").body["data"] == "CONNECTED"
+    assert list(relinker.failed()) == []
