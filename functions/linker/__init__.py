@@ -1,0 +1,1 @@
+"""The linker function: the connector's customer events -> provider check -> status."""
