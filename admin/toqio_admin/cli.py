@@ -135,8 +135,10 @@ def _read_secrets(names: list[str]) -> dict[str, str]:
     values = {}
     interactive = sys.stdin.isatty()
     for name in names:
-        if interactive:
+        if interactive:  # asked twice: a typo in a hidden value would go unseen
             value = getpass.getpass(f"{name}: ")
+            if value and getpass.getpass(f"{name} (again): ") != value:
+                raise InputRefused(f"the two values given for {name} differ")
         else:
             value = _line(sys.stdin.buffer.readline(), name)
         if not value:
@@ -239,6 +241,7 @@ def _operate(args: argparse.Namespace) -> int:
     except RegistryError as exc:
         _say(str(exc))
         return EXIT_USAGE
+    _say(f"registry: {registry.source}")
     updater = bootstrap.operator(
         registry, _table_name(args), profile=args.profile, region=args.region
     )

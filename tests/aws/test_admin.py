@@ -466,3 +466,31 @@ def test_relink_puts_a_request_on_the_linker_s_queue_and_show_has_the_status(env
     assert run("relink") == cli.EXIT_USAGE and run("relink", "a1", "--failed") == cli.EXIT_USAGE
     assert run("relink", "nobody") == cli.EXIT_INVALID
     assert run("relink", "--failed") == 0  # none FAILED: nothing sent
+
+
+def test_a_secret_given_as_name_value_is_told_to_use_secret_and_the_registry_is_named(
+    env, capsys
+):
+    _, api = env
+    call(api, "POST", "/customers", body("a1"), customer_id="a1")
+    capsys.readouterr()
+    assert run("set", "a1", "webhookSigningSecret=typed-in-clear-77") == cli.EXIT_USAGE
+    err = capsys.readouterr().err
+    assert "give it with --secret webhookSigningSecret" in err
+    assert "typed-in-clear-77" not in err
+    assert f"registry: {EXAMPLE_REGISTRY}" in err
+
+
+def test_an_interactive_secret_is_asked_twice_and_must_match(env, monkeypatch, capsys):
+    _, api = env
+    call(api, "POST", "/customers", body("a1"), customer_id="a1")
+    before = versions("a1")
+    answers = iter(["new-secret-value-01", "new-secret-value-02"])
+    monkeypatch.setattr("sys.stdin.isatty", lambda: True)
+    monkeypatch.setattr(cli.getpass, "getpass", lambda _prompt: next(answers))
+    assert run("set", "a1", "--secret", "webhookSigningSecret") == cli.EXIT_INVALID
+    assert "the two values given for webhookSigningSecret differ" in capsys.readouterr().err
+    assert versions("a1") == before
+    answers = iter(["new-secret-value-03", "new-secret-value-03"])
+    assert run("set", "a1", "--secret", "webhookSigningSecret") == 0
+    assert current_secret("a1")["webhookSigningSecret"] == "new-secret-value-03"

@@ -120,7 +120,15 @@ class CustomerUpdater:
         """
         custom = set(self.registry.properties)
         public = custom - self.registry.secret_names
-        problems = [f"{n} is not a custom parameter" for n in change.values if n not in public]
+        secret = set(COMMON_SECRETS) | self.registry.secret_names
+        problems = [
+            f"{n} is secret: give it with --secret {n} (prompted for, or read from standard "
+            "input; never from the command line)"
+            if n in secret
+            else f"{n} is not a custom parameter"
+            for n in change.values
+            if n not in public
+        ]
         problems += [
             f"{n} is not a secret field"
             if n not in COMMON_SECRETS
