@@ -468,9 +468,7 @@ def test_relink_puts_a_request_on_the_linker_s_queue_and_show_has_the_status(env
     assert run("relink", "--failed") == 0  # none FAILED: nothing sent
 
 
-def test_a_secret_given_as_name_value_is_told_to_use_secret_and_the_registry_is_named(
-    env, capsys
-):
+def test_a_secret_given_as_name_value_is_told_to_use_secret_and_the_registry_is_named(env, capsys):
     _, api = env
     call(api, "POST", "/customers", body("a1"), customer_id="a1")
     capsys.readouterr()
