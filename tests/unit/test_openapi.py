@@ -56,3 +56,17 @@ def test_documents_are_valid_openapi_3_1():
         assert document["openapi"] == "3.1.0"
         for schema in document["components"]["schemas"].values():
             Draft202012Validator.check_schema(schema)
+
+
+def test_every_request_field_has_a_human_title_a_description_and_an_example():
+    from toqio_connector.openapi import document
+    from toqio_connector.rules.registry import load_registry
+
+    schemas = document(load_registry())["components"]["schemas"]
+    for model in ("CreateCustomerRequest", "PaymentProvider"):
+        for name, field in schemas[model]["properties"].items():
+            assert field.get("description"), (model, name)
+            assert field.get("title") and field["title"].lower() != name.lower(), (model, name)
+            if name != "paymentProvider":  # an object: its own fields have examples
+                assert field.get("examples"), (model, name)
+    assert schemas["Customer"]["properties"]["createdAt"]["examples"]

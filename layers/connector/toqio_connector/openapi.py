@@ -91,7 +91,13 @@ def document(registry: Registry) -> dict[str, Any]:
     request["required"] = [*request.get("required", []), *registry.required]
     view = _masked(request)
     view["title"] = "Customer"
-    view["properties"]["createdAt"] = {"type": "string", "format": "date-time"}
+    view["properties"]["createdAt"] = {
+        "type": "string",
+        "format": "date-time",
+        "title": "Created at",
+        "description": "When the customer was stored (UTC, milliseconds).",
+        "examples": ["2026-11-24T10:15:30.123Z"],
+    }
     view["required"] = [*view["required"], "createdAt"]
     components = {
         **{name: schema for name, schema in components.items()},

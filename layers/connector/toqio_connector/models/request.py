@@ -99,23 +99,84 @@ class _Strict(BaseModel):
 
 
 class PaymentProvider(_Strict):
-    customerId: Text | None = None
-    paymentProviderType: Text | None = None
-    key: LongSecret | None = None
-    loginId: ShortSecret | None = None
-    hmacKey: LongSecret | None = None
+    """The customer's settings and credentials at its payment provider."""
+
+    customerId: Text | None = Field(
+        None,
+        title="Provider customer id",
+        description="The customer's id at the payment provider.",
+        examples=["pp-customer-42"],
+    )
+    paymentProviderType: Text | None = Field(
+        None,
+        title="Payment provider type",
+        description="Which payment provider this is, as Toqio names it.",
+        examples=["RAILSR"],
+    )
+    key: LongSecret | None = Field(
+        None,
+        title="Provider key",
+        description="Secret: the provider's API key. Kept in Secrets Manager, shown as *****.",
+        examples=["pk_live_2b8cR4"],
+    )
+    loginId: ShortSecret | None = Field(
+        None,
+        title="Provider login id",
+        description="Secret: the login at the provider. Kept in Secrets Manager, shown as *****.",
+        examples=["acme-login"],
+    )
+    hmacKey: LongSecret | None = Field(
+        None,
+        title="Provider HMAC key",
+        description="Secret: the key that signs requests to the provider. Shown as *****.",
+        examples=["hm_9e4fU2"],
+    )
 
 
 class CustomerRequest(_Strict):
     """The common parameters of Create Customer (contract section 3)."""
 
-    id: CustomerId
-    apiKey: ApiKey
-    providerConfigId: Text | None = None
-    provider: Text | None = None
-    paymentProvider: PaymentProvider | None = None
-    commercialName: Name | None = None
-    availableCurrencies: Annotated[list[Currency], Field(max_length=MAX_CURRENCIES)] | None = None
+    id: CustomerId = Field(
+        title="Customer id",
+        description="Toqio's customer id: 1-128 of A-Z a-z 0-9 . _ : -, starting with a "
+        "letter or digit. Must be the token's customerID.",
+        examples=["c1"],
+    )
+    apiKey: ApiKey = Field(
+        title="API key",
+        description="Secret: the customer's API key. Kept in Secrets Manager, shown as *****.",
+        examples=["ak_7f3aQ9"],
+    )
+    providerConfigId: Text | None = Field(
+        None,
+        title="Provider configuration id",
+        description="Toqio's id of the provider configuration.",
+        examples=["config-7"],
+    )
+    provider: Text | None = Field(
+        None,
+        title="Provider name",
+        description="The payment provider's name.",
+        examples=["RAILSR"],
+    )
+    paymentProvider: PaymentProvider | None = Field(
+        None,
+        title="Payment provider",
+        description="Settings and credentials at the payment provider (only these five keys).",
+    )
+    commercialName: Name | None = Field(
+        None,
+        title="Commercial name",
+        description="The customer's commercial name.",
+        examples=["ACME Payments Ltd"],
+    )
+    availableCurrencies: Annotated[list[Currency], Field(max_length=MAX_CURRENCIES)] | None = Field(
+        None,
+        title="Available currencies",
+        description="Current ISO 4217 alphabetic codes, any case; stored upper case, "
+        "duplicates dropped (first kept).",
+        examples=[["EUR", "gbp"]],
+    )
 
     @field_validator("availableCurrencies")
     @classmethod
