@@ -6,6 +6,9 @@ UV_VERSION := 0.13.9
 SAM_CLI_VERSION := 1.170.0
 CHECKOV_VERSION := 3.3.30
 AWSCLI_VERSION := 1.46.3
+# template.yaml's Runtime (python3.13): sam build needs that Python on PATH
+RUNTIME_PYTHON := 3.13
+SAM = $(UV) tool run --quiet --from aws-sam-cli==$(SAM_CLI_VERSION) sam
 AWS_PORT ?= 5000
 TOOLS := .local/tools
 UV := $(TOOLS)/bin/uv
@@ -15,7 +18,7 @@ export SAM_CLI_TELEMETRY := 0
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
 .DEFAULT_GOAL := help
-.PHONY: help setup lint lint-python lint-template test test-fast coverage run token aws currencies openapi bench mutate layer-requirements clean
+.PHONY: help setup lint lint-python lint-template test test-fast coverage run token aws build deploy currencies openapi bench mutate layer-requirements clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -74,6 +77,15 @@ coverage: setup
 ## run with the rest in `make test`
 test-fast: setup
 	$(VENV)/bin/python -m pytest -q tests/unit
+
+## build: `sam build` for Lambda (the SAM CLI pinned and telemetry off; Python 3.13 found
+## or installed by uv; functions without a requirements.txt of their own use the layer's)
+build: $(UV)
+	PATH="$$(tools/runtime-python $(RUNTIME_PYTHON) $(UV)):$$PATH" $(SAM) build --template template.yaml
+
+## deploy: build, then `sam deploy` (guided the first time, saving samconfig.toml)
+deploy: build
+	if [ -f samconfig.toml ]; then $(SAM) deploy; else $(SAM) deploy --guided; fi
 
 ## openapi: regenerate docs/openapi*.json from the code and the registries
 openapi: setup
