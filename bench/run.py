@@ -168,6 +168,31 @@ def warm_rows(result: dict[str, Any]) -> list[dict[str, Any]]:
     return rows
 
 
+def layer_row() -> dict[str, Any]:
+    """The Lambda layer's size: its packages as installed here (the arm64 build differs a
+    little; `make build` makes the real one in .aws-sam/build/ConnectorLayer)."""
+    from importlib.metadata import distribution
+
+    requirements = Path(__file__).resolve().parents[1] / "layers/connector/requirements.txt"
+    names = [
+        line.split("==")[0].strip()
+        for line in requirements.read_text("utf-8").splitlines()
+        if line and not line.startswith("#")
+    ]
+    total = 0
+    for name in names:
+        for file in distribution(name).files or []:
+            located = Path(str(file.locate()))
+            total += located.stat().st_size if located.is_file() else 0
+    return row(
+        "Lambda layer, installed size",
+        round(total / 1e6, 1),
+        None,
+        "MB",
+        note=f"{len(names)} packages of layers/connector/requirements.txt (pycountry no longer)",
+    )
+
+
 def linker_rows(counts: dict[str, Any]) -> list[dict[str, Any]]:
     seen = counts.get("linker_per_event")
     if seen is None:
@@ -341,6 +366,7 @@ def main() -> None:
         warm_result = warm.run(the_stack, args.iterations, args.warmup, home, log)
     rows += warm_rows(warm_result)
     rows += call_rows(warm_result)
+    rows.append(layer_row())
     elapsed = time.monotonic() - started
 
     print(f"\nToqio connector benchmark, {when:%Y-%m-%d %H:%M} UTC")
