@@ -129,3 +129,11 @@ def test_an_audience_claim_is_not_checked(rsa_keys):
     verifier = TokenVerifier([rsa_keys[0].public_key()])
     for audience in ("toqio-connector", ["a", "b"]):
         assert verifier.verify(f"Bearer {token(rsa_keys[0], aud=audience)}").customer_id == "c1"
+
+
+def test_a_verdict_is_outlived_exactly_at_exp_plus_the_leeway():
+    from toqio_connector.rules.tokens import LEEWAY_SECONDS, outlived
+
+    assert outlived(1000, 1000 + LEEWAY_SECONDS) is True  # PyJWT: expired once exp <= now - leeway
+    assert outlived(1001, 1000 + LEEWAY_SECONDS) is False
+    assert outlived(None, 10**12) is False and outlived("soon", 0) is True
