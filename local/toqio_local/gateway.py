@@ -14,7 +14,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from toqio_local import vtl
+import airspeed
+
 from toqio_local.apidocs import DOCS_PATH, ApiDocs
 from toqio_local.functions import FunctionCrashed, FunctionError, FunctionPool
 from toqio_local.template import ResolvedTemplate
@@ -34,7 +35,17 @@ class Route:
 class GatewayResponse:
     status: int
     headers: dict[str, str]
-    template: str
+    template: str  # Velocity (VTL), as API Gateway renders it
+
+    def render(self, context: dict[str, Any]) -> str:
+        """The body, with ``$context.<key>`` taken from ``context`` (airspeed's Velocity)."""
+        return render_vtl(self.template, context)
+
+
+def render_vtl(template: str, context: dict[str, Any]) -> str:
+    """Render a gateway response's template: the template's own text, so the runner and
+    the tests exercise the very date arithmetic that API Gateway runs."""
+    return str(airspeed.Template(template).merge({"context": context}))
 
 
 @dataclass
@@ -119,9 +130,8 @@ class ApiGateway:
             else ("DEFAULT_4XX")
         )
         response = self.responses.get(kind) or self.responses[fallback]
-        body = vtl.render(
-            response.template,
-            {"requestId": request_id, "requestTimeEpoch": int(time.time() * 1000)},
+        body = response.render(
+            {"requestId": request_id, "requestTimeEpoch": int(time.time() * 1000)}
         )
         return response.status, dict(response.headers), body.encode("utf-8")
 

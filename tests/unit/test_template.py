@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.harness.registries import TEMPLATE
-from toqio_local import vtl
+from toqio_local.gateway import render_vtl
 from toqio_local.template import ResolvedTemplate
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -121,7 +121,7 @@ def test_gateway_responses_are_the_error_table_s():
             "'application/json'"
         )
         body = json.loads(
-            vtl.render(
+            render_vtl(
                 STACK.resolve(props["ResponseTemplates"]["application/json"]),
                 {"requestId": "req-1", "requestTimeEpoch": 1795492440857},
             )
@@ -146,7 +146,7 @@ def test_gateway_responses_are_the_error_table_s():
 @given(st.integers(min_value=0, max_value=253_402_300_799_999))  # up to 9999-12-31
 def test_gateway_date_arithmetic_is_iso_8601_utc_milliseconds(epoch_ms):
     template = STACK.resolve(GATEWAY["UNAUTHORIZED"]["ResponseTemplates"]["application/json"])
-    rendered = json.loads(vtl.render(template, {"requestId": "r", "requestTimeEpoch": epoch_ms}))
+    rendered = json.loads(render_vtl(template, {"requestId": "r", "requestTimeEpoch": epoch_ms}))
     expected = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(milliseconds=epoch_ms)
     assert rendered["date"] == expected.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
