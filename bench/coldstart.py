@@ -1,5 +1,8 @@
 """Cold starts: each function's handler module imported in a fresh interpreter, beside
-its floor (boto3 and the clients it needs), interleaved round by round.
+its floor (boto3 and the clients it needs), interleaved round by round; and, against
+the AWS emulator, the customers API's first Create and first Find as their first caller
+pays them (import, initialisation and the request) beside a floor that imports boto3,
+creates the clients and makes the same AWS calls.
 
 Every process gets the function's Lambda-like environment and a shared bytecode cache
 (``PYTHONPYCACHEPREFIX``, warmed by one discarded run of each kind first), as a Lambda
@@ -13,11 +16,22 @@ import random
 import subprocess
 import sys
 import time
+import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from common import BENCH, FUNCTIONS, Function, code_dir, lambda_environment, median
+from common import (
+    BENCH,
+    FUNCTIONS,
+    Function,
+    code_dir,
+    lambda_environment,
+    median,
+    sample_create_body,
+)
+from warm import api_event
 
 from toqio_local.template import ResolvedTemplate
 
@@ -36,30 +50,40 @@ class Kind:
     init_s: list[float] = field(default_factory=list)
     wall_s: list[float] = field(default_factory=list)
     import_s: list[float] = field(default_factory=list)  # floors: ``import boto3`` alone
+    first_s: list[float] = field(default_factory=list)  # the first request, if one is made
+    # the first request's arguments for the probe, given a customer id's tag (or none)
+    request: Callable[[str], list[str]] | None = None
     modules: int = 0
     max_rss_kb: int = 0
 
-    def argv(self, *python_flags: str) -> list[str]:
-        return [sys.executable, *python_flags, str(PROBE), self.mode, self.target]
+    def argv(self, *python_flags: str, tag: str = "") -> list[str]:
+        extra = self.request(tag) if self.request else []
+        return [sys.executable, *python_flags, str(PROBE), self.mode, self.target, *extra]
 
-    def run_once(self) -> tuple[float, float, float | None]:
+    def run_once(self, tag: str = "warmup") -> tuple[float, float, float | None, float | None]:
+        """One cold start: (init, process wall, the floor's import boto3, first request)."""
+        argv = self.argv(tag=tag)
         started = time.perf_counter()
         done = subprocess.run(  # noqa: S603 - our interpreter, our probe
-            self.argv(), env=self.env, capture_output=True, text=True, check=False
+            argv, env=self.env, capture_output=True, text=True, check=False
         )
         wall = time.perf_counter() - started
         if done.returncode != 0:
             raise RuntimeError(f"cold start of {self.name} failed:\n{done.stderr}")
         reply = json.loads(done.stdout.strip().splitlines()[-1])
+        if self.request and reply["status"] != 200:
+            raise RuntimeError(f"first request of {self.name}: HTTP {reply['status']}")
         self.modules = reply["modules"]
         self.max_rss_kb = max(self.max_rss_kb, reply["max_rss_kb"])
-        return reply["init_s"], wall, reply.get("import_s")
+        return reply["init_s"], wall, reply.get("import_s"), reply.get("first_s")
 
     def summary(self) -> dict[str, Any]:
         return {
             "init_ms_median": median(self.init_s) * 1000,
             "import_boto3_ms_median": median(self.import_s) * 1000 if self.import_s else None,
             "wall_ms_median": median(self.wall_s) * 1000,
+            "first_request_ms_median": median(self.first_s) * 1000 if self.first_s else None,
+            "first_request_ms": [round(v * 1000, 2) for v in self.first_s],
             "init_ms": [round(v * 1000, 2) for v in self.init_s],
             "wall_ms": [round(v * 1000, 2) for v in self.wall_s],
             "modules_loaded": self.modules,
@@ -83,23 +107,76 @@ def kinds(stack: ResolvedTemplate, home: Path, pycache: Path) -> dict[str, Kind]
     return result
 
 
-def measure(
-    stack: ResolvedTemplate, rounds: int, home: Path, pycache: Path, log: Any
+def first_request_kinds(
+    stack: ResolvedTemplate, home: Path, pycache: Path, endpoint: str
 ) -> dict[str, Kind]:
-    """``rounds`` cold starts of every kind; each round runs every kind once, shuffled."""
-    all_kinds = kinds(stack, home, pycache)
-    for kind in all_kinds.values():  # compiles the bytecode cache; not counted
-        kind.run_once()
+    """The customers API's first Create and first Find, and their floors, against the
+    emulator at ``endpoint``. Each Create is of a new customer; each Find reads the one
+    that the discarded first run of its Create kind stored (the floor's, the floor's)."""
+    api = FUNCTIONS["customers_api"]
+    env = {
+        **lambda_environment(stack, api, home),
+        "PYTHONPYCACHEPREFIX": str(pycache),
+        "AWS_ENDPOINT_URL": endpoint,
+        "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
+    }
+    folder, services = str(code_dir(stack, api)), ",".join(api.floor_services)
+    inputs = home.parent / "requests"
+    inputs.mkdir(exist_ok=True)
+
+    def written(document: object) -> str:
+        path = inputs / f"{uuid.uuid4().hex}.json"
+        path.write_text(json.dumps(document), encoding="utf-8")
+        return str(path)
+
+    def create(tag: str) -> list[str]:
+        customer_id = f"cold-{tag}"
+        return [
+            written(api_event("POST", "/customers", customer_id, sample_create_body(customer_id)))
+        ]
+
+    def find(_tag: str) -> list[str]:
+        return [written(api_event("GET", "/customers/cold-warmup", "cold-warmup"))]
+
+    def floor_create(tag: str) -> list[str]:
+        return ["create", written(sample_create_body(f"coldfloor-{tag}"))]
+
+    def floor_find(_tag: str) -> list[str]:
+        return ["find", "coldfloor-warmup"]
+
+    return {
+        "first_create": Kind("first_create", "function", folder, env, request=create),
+        "first_create_floor": Kind(
+            "first_create_floor", "floor", services, env, request=floor_create
+        ),
+        "first_find": Kind("first_find", "function", folder, env, request=find),
+        "first_find_floor": Kind("first_find_floor", "floor", services, env, request=floor_find),
+    }
+
+
+def measure(
+    stack: ResolvedTemplate, rounds: int, home: Path, pycache: Path, log: Any, endpoint: str
+) -> dict[str, Kind]:
+    """``rounds`` cold starts of every kind; each round runs every kind once, shuffled.
+    The first requests go to the emulator at ``endpoint`` (its resources created)."""
+    all_kinds = {
+        **kinds(stack, home, pycache),
+        **first_request_kinds(stack, home, pycache, endpoint),
+    }
+    for kind in all_kinds.values():  # compiles the bytecode cache, stores the Find's
+        kind.run_once()  # customers (the Creates come first); not counted
     shuffler = random.Random(20261124)  # noqa: S311 - an order, not a secret
     for number in range(rounds):
         order = list(all_kinds.values())
         shuffler.shuffle(order)
         for kind in order:
-            init_s, wall_s, import_s = kind.run_once()
+            init_s, wall_s, import_s, first_s = kind.run_once(tag=f"{number}")
             kind.init_s.append(init_s)
             kind.wall_s.append(wall_s)
             if import_s is not None:
                 kind.import_s.append(import_s)
+            if first_s is not None:
+                kind.first_s.append(first_s)
         log(f"  cold start round {number + 1}/{rounds}")
     return all_kinds
 

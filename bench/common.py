@@ -7,15 +7,19 @@ so the benchmark and the tests cannot drift apart on them.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import logging
 import math
 import os
 import statistics
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from floor import REGION
 
 from toqio_local import resources
 from toqio_local.template import ResolvedTemplate
@@ -26,8 +30,6 @@ if str(BENCH.parent) not in sys.path:  # run as `python bench/run.py`: the repos
 
 from tests.harness.registries import ROOT, TEMPLATE  # noqa: E402
 from tests.harness.tokens import throwaway_public_pem  # noqa: E402
-
-REGION = "eu-west-1"
 
 RESULTS = ROOT / "bench-results"
 SAMPLE_CREATE = ROOT / "events" / "create_customer.json"
@@ -66,6 +68,25 @@ def stack(public_pem: str) -> ResolvedTemplate:
     for logical_id, resource in result.of_type("AWS::Events::EventBus").items():
         result.refs[logical_id] = result.resolve(resource["Properties"]["Name"])
     return result
+
+
+@contextlib.contextmanager
+def emulator() -> Iterator[str]:
+    """moto's threaded server on a free local port, for as long as the block runs: its URL.
+    (moto's state is process-wide: one emulator per run.)"""
+    from moto.server import ThreadedMotoServer
+
+    from toqio_local import moto_fixes
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    moto_fixes.apply()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    try:
+        host, port = server.get_host_and_port()
+        yield f"http://{host}:{port}"
+    finally:
+        server.stop()
 
 
 def code_dir(stack: ResolvedTemplate, function: Function) -> Path:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import importlib.util
 import json
-import logging
 import os
 import sys
 import threading
@@ -30,13 +29,13 @@ from typing import Any
 import botocore.session
 from common import (
     FUNCTIONS,
-    REGION,
     code_dir,
     lambda_environment,
     median,
     percentile,
     sample_create_body,
 )
+from floor import Context, Floor
 
 from toqio_local.template import ResolvedTemplate
 
@@ -168,16 +167,6 @@ def item_bytes(item: dict[str, Any]) -> int:
 # --- the handlers, as Lambda calls them ----------------------------------------------
 
 
-class Context:
-    """The parts of Lambda's context object that Powertools reads."""
-
-    def __init__(self, name: str, memory: int) -> None:
-        self.function_name = name
-        self.memory_limit_in_mb = memory
-        self.invoked_function_arn = f"arn:aws:lambda:{REGION}:123456789012:function:{name}"
-        self.aws_request_id = str(uuid.uuid4())
-
-
 def context(stack: ResolvedTemplate, key: str) -> Context:
     logical_id = FUNCTIONS[key].logical_id
     memory = int(stack.function_property(logical_id, "MemorySize", 128))
@@ -237,64 +226,6 @@ def api_event(method: str, path: str, caller: str, body: Any = None) -> dict[str
     }
 
 
-def masked(body: dict[str, Any]) -> dict[str, Any]:
-    """The Create body with its secret values as ``*****`` (what the item's data holds)."""
-    view = json.loads(json.dumps(body))
-    view["apiKey"] = "*****"
-    for key in ("key", "loginId", "hmacKey"):
-        view["paymentProvider"][key] = "*****"
-    view["availableCurrencies"] = [code.upper() for code in view["availableCurrencies"]]
-    return view
-
-
-class Floor:
-    """The same AWS calls as the connector, with plain boto3 and nothing else."""
-
-    def __init__(self, session: Any, table: str, prefix: str) -> None:
-        self.dynamodb = session.client("dynamodb")
-        self.secrets = session.client("secretsmanager")
-        self.table = table
-        self.prefix = prefix
-
-    def create(self, body: dict[str, Any]) -> None:
-        customer_id = body["id"]
-        secret = self.secrets.create_secret(
-            Name=f"{self.prefix}{customer_id}/secrets",
-            SecretString=json.dumps(
-                {
-                    "apiKey": body["apiKey"],
-                    "paymentProvider": {
-                        key: body["paymentProvider"][key] for key in ("key", "loginId", "hmacKey")
-                    },
-                },
-                separators=(",", ":"),
-            ),
-            ClientRequestToken=str(uuid.uuid4()),
-            Description="Toqio connector: a customer's provider credentials",
-        )
-        now = time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime())
-        self.dynamodb.put_item(
-            TableName=self.table,
-            Item={
-                "id": {"S": customer_id},
-                "data": {"S": json.dumps(masked(body), separators=(",", ":"))},
-                "secretArn": {"S": secret["ARN"]},
-                "secretVersionId": {"S": secret["VersionId"]},
-                "createdAt": {"S": now},
-                "updatedAt": {"S": now},
-                "version": {"N": "1"},
-            },
-            ConditionExpression="attribute_not_exists(id)",
-        )
-
-    def find(self, customer_id: str) -> None:
-        item = self.dynamodb.get_item(
-            TableName=self.table, Key={"id": {"S": customer_id}}, ConsistentRead=True
-        ).get("Item")
-        if item is None:
-            raise RuntimeError(f"floor Find: {customer_id} not stored")
-
-
 def timed(call: Callable[[], Any]) -> tuple[float, Any]:
     started = time.perf_counter()
     result = call()
@@ -339,33 +270,24 @@ def stream_records(session: Any, table: str, wanted: list[str]) -> list[dict[str
 
 
 def run(
-    stack: ResolvedTemplate, iterations: int, warmup: int, home: Path, log: Any
+    stack: ResolvedTemplate, iterations: int, warmup: int, home: Path, log: Any, endpoint: str
 ) -> dict[str, Any]:
-    from moto.server import ThreadedMotoServer
-
-    from toqio_local import moto_fixes
-
+    """The warm figures against the emulator at ``endpoint`` (the stack's resources made)."""
     counter = CallCounter()
     counter.install()
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    moto_fixes.apply()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
     saved_env = dict(os.environ)
     try:
         for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN"):
             os.environ.pop(name, None)
         for key in ("customers_api", "publisher"):
             os.environ.update(lambda_environment(stack, FUNCTIONS[key], home))
-        os.environ["AWS_ENDPOINT_URL"] = f"http://{host}:{port}"
+        os.environ["AWS_ENDPOINT_URL"] = endpoint
         os.environ["AWS_ACCOUNT_ID_ENDPOINT_MODE"] = "disabled"
         # Powertools' log lines and EMF metrics (CloudWatch's business): counted only.
         return _measure(stack, counter, iterations, warmup, log, counter.log)
     finally:
         os.environ.clear()
         os.environ.update(saved_env)
-        server.stop()
         counter.uninstall()
 
 
@@ -432,13 +354,16 @@ def _measure(
     import boto3
 
     from toqio_connector.adapters import aws
-    from toqio_local import resources
 
     with counter.owning("bench"):
         session = boto3.session.Session()
-        resources.create_all(stack, session)
         table = stack.refs["CustomersTable"]
-        floor = Floor(session, table, stack.parameter("SecretNamePrefix"))
+        floor = Floor(
+            session.client("dynamodb"),
+            session.client("secretsmanager"),
+            table,
+            stack.parameter("SecretNamePrefix"),
+        )
     aws.client.cache_clear()  # whatever an earlier import cached: the handlers make their own
     from toqio_local.sandbox import SandboxProvider
 
