@@ -34,11 +34,25 @@ def customers_api(settings: CustomersApiSettings | None = None) -> CustomerServi
     from toqio_connector.rules.registry import load_registry
 
     settings = settings or read_settings(CustomersApiSettings)
+    snapstart_hooks()
     return CustomerService(
         DynamoDbCustomerTable(settings.table_name, client("dynamodb")),
         SecretsManagerStore(settings.secret_name_prefix, client("secretsmanager")),
         load_registry(settings.custom_parameters_file or None),
     )
+
+
+def snapstart_hooks() -> bool:
+    """Register the after-restore hook with Lambda's runtime (SnapStart, the template's
+    ``SnapStart`` parameter); False where there is no such runtime (tests, ``make run``)."""
+    try:
+        from snapshot_restore_py import register_after_restore
+    except ImportError:  # only Lambda's managed Python runtimes ship it
+        return False
+    from toqio_connector.adapters.aws import after_restore
+
+    register_after_restore(after_restore)
+    return True
 
 
 def publisher(settings: PublisherSettings | None = None) -> ChangePublisher:

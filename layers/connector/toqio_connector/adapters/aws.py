@@ -28,6 +28,7 @@ admin command, the tests' plain contexts) botocore's retries apply unchanged.
 from __future__ import annotations
 
 import logging
+import random
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -149,6 +150,16 @@ def client(service: str) -> Any:
     # is its return value (False: no retry). First: where botocore's own is.
     events.register_first(f"needs-retry.{name}", _retry_fits)  # type: ignore[arg-type]
     return created
+
+
+def after_restore() -> None:
+    """Lambda SnapStart's after-restore hook: containers restored from one snapshot share
+    its memory, so each reseeds the PRNG from the OS, or all would draw the same retry
+    jitter (botocore's backoff) and retry in step. Nothing else here needs refreshing:
+    clients make no call at start-up (no pooled connection to go stale), credentials
+    come from Lambda's container provider and refresh themselves, and ids are uuid4s
+    (from the OS)."""
+    random.seed()
 
 
 def new_client(service: str, profile: str | None = None, region: str | None = None) -> Any:
