@@ -6,6 +6,8 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
+from pathlib import Path
 
 import boto3
 import pytest
@@ -492,3 +494,29 @@ def test_an_interactive_secret_is_asked_twice_and_must_match(env, monkeypatch, c
     answers = iter(["new-secret-value-03", "new-secret-value-03"])
     assert run("set", "a1", "--secret", "webhookSigningSecret") == 0
     assert current_secret("a1")["webhookSigningSecret"] == "new-secret-value-03"
+
+
+def test_a_change_leaves_no_staging_label_behind(env, monkeypatch, capsys):
+    """After `set`, the secret's versions carry only AWS's own labels: the new version
+    AWSCURRENT, the one before AWSPREVIOUS; the protocol's TOQIO_PENDING is gone."""
+    _, api = env
+    call(api, "POST", "/customers", body("a1"), customer_id="a1")
+    for n, value in enumerate(("first-new-secret-000", "second-new-secret-00")):
+        rc = run(
+            "set", "a1", "--secret", "webhookSigningSecret", stdin=f"{value}\n",
+            monkeypatch=monkeypatch,
+        )  # fmt: skip
+        assert rc == 0, capsys.readouterr().err
+        labels = {stage for stages in versions("a1").values() for stage in stages}
+        assert labels == {"AWSCURRENT", "AWSPREVIOUS"}, (n, versions("a1"))
+    current = [v for v, stages in versions("a1").items() if "AWSCURRENT" in stages]
+    assert current == [item("a1")["secretVersionId"]["S"]]
+
+
+def test_the_exit_codes_documented_are_the_commands():
+    """docs/operators.md's exit code table lists every code toqio-admin returns, no other."""
+    text = (Path(__file__).resolve().parents[2] / "docs" / "operators.md").read_text()
+    table = text.split("## Exit codes", 1)[1].split("\n## ", 1)[0]
+    documented = {int(code) for code in re.findall(r"^\| (\d+) \|", table, re.M)}
+    codes = {cli.EXIT_INVALID, cli.EXIT_USAGE, cli.EXIT_STALE, cli.EXIT_UNAVAILABLE}
+    assert documented == {0, *codes, cli.EXIT_INTERRUPTED}
