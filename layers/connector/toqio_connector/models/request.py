@@ -95,7 +95,9 @@ Currency = Annotated[str, AfterValidator(_check_currency)]
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(strict=True, extra="forbid", frozen=True, hide_input_in_errors=True)
+    model_config = ConfigDict(
+        strict=True, extra="forbid", frozen=True, hide_input_in_errors=True, defer_build=True
+    )
 
 
 class PaymentProvider(_Strict):
@@ -214,7 +216,7 @@ COMMON_PARAMETERS = frozenset(CustomerRequest.model_fields)  # the top-level nam
 class NewCustomer(BaseModel):
     """A validated Create request: what Toqio sees, and what goes to Secrets Manager."""
 
-    model_config = ConfigDict(frozen=True, hide_input_in_errors=True)
+    model_config = ConfigDict(frozen=True, hide_input_in_errors=True, defer_build=True)
 
     id: str
     data: dict[str, Any]  # masked view, without createdAt
