@@ -34,6 +34,10 @@ class FunctionCrashed(Exception):
     """The container died or timed out: no reply."""
 
 
+class _ContainerGone(FunctionCrashed):
+    """The container had died before the event reached it: nothing ran."""
+
+
 class _Worker:
     def __init__(self, spec: FunctionSpec) -> None:
         read_fd, write_fd = os.pipe()
@@ -69,10 +73,13 @@ class _Worker:
 
     def invoke(self, event: dict[str, Any]) -> Any:
         stdin = self.process.stdin
-        if stdin is None:  # pragma: no cover - always a pipe
-            raise FunctionCrashed(f"{self.spec.name} has no input")
-        stdin.write(json.dumps(event) + "\n")
-        stdin.flush()
+        if stdin is None or self.process.poll() is not None:
+            raise _ContainerGone(f"{self.spec.name} is gone")
+        try:
+            stdin.write(json.dumps(event) + "\n")
+            stdin.flush()
+        except (OSError, ValueError) as exc:  # a broken pipe: it died while idle
+            raise _ContainerGone(f"{self.spec.name} is gone") from exc
         return self._read(self.spec.timeout)
 
     def close(self) -> None:
@@ -81,7 +88,10 @@ class _Worker:
         self.process.wait()
         self.replies.close()
         if self.process.stdin:
-            self.process.stdin.close()
+            try:
+                self.process.stdin.close()
+            except OSError:  # what was buffered for a dead container cannot be flushed
+                pass
 
 
 @dataclass
@@ -124,17 +134,35 @@ class FunctionPool:
             self._lock.notify()
 
     def invoke(self, event: dict[str, Any]) -> Any:
+        """The handler's result. A container found dead before the event reached it is
+        replaced (the event never ran); one that dies or times out while running it is
+        discarded (``FunctionCrashed``). Either way its place in the pool is given back."""
         worker = self._acquire()
         try:
-            if worker is None:
-                worker = _Worker(self.spec)
-            reply = worker.invoke(event)
-        except FunctionCrashed:
-            if worker is not None:
-                worker.close()
+            reply = self._run(worker, event)
+        except BaseException:
             self._release(None)
             raise
-        self._release(worker)
+        self._release(reply[0])
+        return self._result(reply[1])
+
+    def _run(self, worker: _Worker | None, event: dict[str, Any]) -> tuple[_Worker, Any]:
+        for attempt in (1, 2):
+            worker = worker or _Worker(self.spec)
+            try:
+                return worker, worker.invoke(event)
+            except _ContainerGone:
+                worker.close()
+                worker = None
+                if attempt == 2:
+                    raise
+            except BaseException:
+                worker.close()
+                raise
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    @staticmethod
+    def _result(reply: Any) -> Any:
         if "error" in reply:
             raise FunctionError(reply["error"]["type"], reply["error"]["message"])
         return reply["result"]
