@@ -14,6 +14,7 @@ import argparse
 import getpass
 import json
 import os
+import re
 import sys
 import time
 from collections import Counter
@@ -46,6 +47,18 @@ def _assignment(text: str) -> tuple[str, Any]:
     return name, _parse_value(value)
 
 
+def _customer_id(text: str) -> str:
+    """A customer id as the API takes it (else a usage error, before any AWS call)."""
+    from toqio_connector.models.request import CUSTOMER_ID_MAX, CUSTOMER_ID_PATTERN
+
+    if len(text) > CUSTOMER_ID_MAX or not re.fullmatch(CUSTOMER_ID_PATTERN, text):
+        raise argparse.ArgumentTypeError(
+            f"not a customer id: {text!r} (1 to {CUSTOMER_ID_MAX} of A-Z a-z 0-9 . _ : -,"
+            " starting with a letter or digit)"
+        )
+    return text
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="toqio-admin", description=__doc__.split("\n\n")[0])
     top.add_argument("--profile", help="AWS profile (default: the usual AWS chain)")
@@ -62,10 +75,10 @@ def parser() -> argparse.ArgumentParser:
     commands = top.add_subparsers(dest="command", required=True)
 
     show = commands.add_parser("show", help="print a customer, secrets masked")
-    show.add_argument("customer_id")
+    show.add_argument("customer_id", type=_customer_id)
 
     change = commands.add_parser("set", help="set or unset custom parameters and secret values")
-    change.add_argument("customer_id")
+    change.add_argument("customer_id", type=_customer_id)
     change.add_argument(
         "values",
         nargs="*",
@@ -98,7 +111,7 @@ def parser() -> argparse.ArgumentParser:
     relink = commands.add_parser(
         "relink", help="check customers' credentials with their provider again"
     )
-    relink.add_argument("customer_id", nargs="?")
+    relink.add_argument("customer_id", nargs="?", type=_customer_id)
     relink.add_argument(
         "--failed", action="store_true", help="every customer whose status is FAILED"
     )
@@ -144,6 +157,10 @@ def _read_secrets(names: list[str]) -> dict[str, str]:
         if not value:
             raise InputRefused(f"no value given for secret {name}")
         values[name] = value
+    if names and not interactive and sys.stdin.buffer.read().strip(b"\r\n"):
+        raise InputRefused(  # a file of the wrong lines would otherwise be half applied
+            f"standard input holds more lines than the {len(names)} --secret name(s) given"
+        )
     return values
 
 
@@ -193,6 +210,11 @@ def _queue_url(args: argparse.Namespace) -> str:
 def _change(updater: Any, args: argparse.Namespace) -> int:
     from toqio_connector.rules.operator_changes import Change
 
+    named = [name for name, _value in args.values] + args.secret
+    twice = sorted({name for name in named if named.count(name) > 1})
+    if twice:
+        _say(f"refused: given more than once: {', '.join(twice)}")
+        return EXIT_USAGE
     change = Change(
         values=dict(args.values), secrets=_read_secrets(args.secret), unset=tuple(args.unset)
     )
@@ -222,11 +244,16 @@ def _relink(args: argparse.Namespace) -> int:
         def advance(_customer_id: str) -> None:
             bar.update(1)
 
-        sent = relinker.relink_all(targets, progress=advance)
-    _say(
-        f"{len(sent)} sent to the linker; interrupted, run it again: those connected "
-        "meanwhile are no longer FAILED and are skipped"
-    )
+        try:
+            sent = relinker.relink_all(targets, progress=advance)
+        except KeyboardInterrupt:
+            bar.close()
+            _say(
+                f"interrupted after {bar.n} of {len(targets)}: run it again to finish; those"
+                " connected meanwhile are no longer FAILED and are skipped"
+            )
+            return EXIT_INTERRUPTED
+    _say(f"{len(sent)} sent to the linker: `show` them in a few seconds")
     return 0
 
 
@@ -276,7 +303,7 @@ def _refused(exc: Exception, args: argparse.Namespace) -> int | None:
     if isinstance(exc, BadRequest):
         _say("refused, the result would not be valid:")
         for error in exc.data or []:
-            _say(f"  {error['field']}: {error['code']} {error['message']}")
+            _say(f"  {error['field']}: {error['message']} ({error['code']})")
         return EXIT_INVALID
     if isinstance(exc, StaleWrite):
         _say(

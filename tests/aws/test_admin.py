@@ -520,3 +520,61 @@ def test_the_exit_codes_documented_are_the_commands():
     documented = {int(code) for code in re.findall(r"^\| (\d+) \|", table, re.M)}
     codes = {cli.EXIT_INVALID, cli.EXIT_USAGE, cli.EXIT_STALE, cli.EXIT_UNAVAILABLE}
     assert documented == {0, *codes, cli.EXIT_INTERRUPTED}
+
+
+def test_a_customer_id_the_api_would_refuse_is_a_usage_error_before_any_aws_call(env, capsys):
+    for command in (["show", ""], ["set", "", "riskTier=LOW"], ["relink", "a/b"]):
+        with pytest.raises(SystemExit) as exited:
+            run(*command)
+        assert exited.value.code == cli.EXIT_USAGE
+        assert "not a customer id" in capsys.readouterr().err
+
+
+def test_more_lines_on_stdin_than_secrets_named_is_refused_with_nothing_written(
+    env, monkeypatch, capsys
+):
+    """A file with the wrong lines would otherwise be half applied (its first line only)."""
+    _, api = env
+    call(api, "POST", "/customers", body("a1"), customer_id="a1")
+    before, secrets_before = item("a1"), versions("a1")
+    stdin = "first-line-value-01\nsecond-line-value-2\n"
+    rc = run("set", "a1", "--secret", "apiKey", stdin=stdin, monkeypatch=monkeypatch)
+    assert rc == cli.EXIT_INVALID
+    err = capsys.readouterr().err
+    assert "more lines than the 1 --secret" in err and "line-value" not in err
+    assert item("a1") == before and versions("a1") == secrets_before
+    rc = run(
+        "set", "a1", "--secret", "apiKey", stdin="only-line-value-01\n\n", monkeypatch=monkeypatch
+    )
+    assert rc == 0  # a trailing empty line is no value
+
+
+def test_a_name_given_twice_is_refused(env, capsys):
+    _, api = env
+    call(api, "POST", "/customers", body("a1"), customer_id="a1")
+    before = item("a1")
+    assert run("set", "a1", "riskTier=HIGH", "riskTier=LOW") == cli.EXIT_USAGE
+    assert run("set", "a1", "--secret", "apiKey", "--secret", "apiKey") == cli.EXIT_USAGE
+    assert "given more than once: apiKey" in capsys.readouterr().err
+    assert item("a1") == before
+
+
+def test_backfill_of_a_secret_says_why_without_pointing_to_an_option_it_lacks(env, capsys):
+    assert run("backfill", "webhookSigningSecret", "--value", "x" * 20, "--yes") == cli.EXIT_USAGE
+    err = capsys.readouterr().err
+    assert "is not backfilled" in err and "set ID --secret webhookSigningSecret" in err
+
+
+def test_relink_failed_says_interrupted_only_when_it_was(env, monkeypatch, capsys):
+    assert run("relink", "--failed") == 0
+    err = capsys.readouterr().err
+    assert "0 sent to the linker" in err and "interrupted" not in err
+
+    def interrupted(self, targets, progress):
+        raise KeyboardInterrupt
+
+    from toqio_connector.rules.linking import Relinker
+
+    monkeypatch.setattr(Relinker, "relink_all", interrupted)
+    assert run("relink", "--failed") == cli.EXIT_INTERRUPTED
+    assert "interrupted after 0 of 0" in capsys.readouterr().err

@@ -207,9 +207,14 @@ class CustomerUpdater:
 
     def check_backfill(self, name: str, value: Any) -> None:
         """ChangeRefused unless ``name`` is a public custom parameter and ``value`` valid."""
+        if name in COMMON_SECRETS or name in self.registry.secret_names:
+            raise ChangeRefused(
+                f"{name} is secret: a secret value is each customer's own and is not"
+                f" backfilled; give one customer its value with `set ID --secret {name}`"
+            )
         self.check(Change(values={name: value}))
         problems = [
-            f"{e['field']}: {e['code']} {e['message']}"
+            f"{e['field']}: {e['message']} ({e['code']})"
             for e in self.registry.errors({name: value})
             if e["field"] == name or e["field"].startswith((f"{name}.", f"{name}["))
         ]
