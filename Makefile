@@ -38,8 +38,8 @@ setup: $(VENV)/.synced
 ## lint: every check of the code and of the template (lint-python, then lint-template)
 lint: lint-python lint-template
 
-## lint-python: ruff (rules, mccabe complexity <= 10, formatting), mypy (strict for the
-## shared package), import-linter (the package's layers) and bandit (Python security)
+## lint-python: ruff (rules, complexity, format), mypy, import-linter (layers) and bandit
+# (mccabe complexity <= 10; mypy strict for the shared package; bandit: Python security)
 lint-python: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
@@ -47,9 +47,9 @@ lint-python: setup
 	$(VENV)/bin/lint-imports
 	$(VENV)/bin/bandit --quiet --recursive layers functions local admin
 
-## lint-template: cfn-lint, `sam validate --lint`, and checkov (template policy: least
-## privilege, encryption, PITR; each accepted finding is justified in the template).
-## SAM CLI and checkov run as separate tools, not in .venv.
+## lint-template: cfn-lint, `sam validate --lint` and checkov (the template's policy)
+# (least privilege, encryption, PITR; each accepted finding is justified in the template).
+# SAM CLI and checkov run as separate tools, not in .venv.
 lint-template: setup
 	$(VENV)/bin/cfn-lint template.yaml
 	$(UV) tool run --from aws-sam-cli==$(SAM_CLI_VERSION) \
@@ -66,20 +66,20 @@ currencies: setup
 	$(VENV)/bin/python tools/currencies.py
 	$(VENV)/bin/ruff format --quiet layers/connector/toqio_connector/models/iso4217.py
 
-## coverage: the whole test suite with a coverage report (missing lines) of the shared
-## package, the functions and toqio-admin; fails under the floor in pyproject.toml.
-## Slower than `make test`, so not part of it
+## coverage: the whole suite with a coverage report; fails under pyproject.toml's floor
+# (missing lines of the shared package, the functions and toqio-admin). Slower than
+# `make test`, so not part of it
 coverage: setup
 	$(VENV)/bin/python -m pytest --cov --cov-report=term-missing
 
-## test-fast: the unit tests only (tests/unit: no AWS emulator, no process started), in
-## seconds; no lint. tests/aws (moto, in-process) and tests/http (the runner over HTTP)
-## run with the rest in `make test`
+## test-fast: the unit tests only (tests/unit), in seconds, without lint
+# (no AWS emulator, no process started). tests/aws (moto, in-process) and tests/http (the
+# runner over HTTP) run with the rest in `make test`
 test-fast: setup
 	$(VENV)/bin/python -m pytest -q tests/unit
 
-## build: `sam build` for Lambda (the SAM CLI pinned and telemetry off; Python 3.13 found
-## or installed by uv; functions without a requirements.txt of their own use the layer's)
+## build: `sam build` for Lambda (pinned SAM CLI, telemetry off, Python 3.13 found or installed)
+# (functions without a requirements.txt of their own use the layer's)
 build: $(UV)
 	PATH="$$(tools/runtime-python $(RUNTIME_PYTHON) $(UV)):$$PATH" $(SAM) build --template template.yaml
 
@@ -92,7 +92,7 @@ openapi: setup
 	$(VENV)/bin/python -m toqio_connector.openapi docs
 
 ## layer-requirements: pin the Lambda layer's packages (layers/connector/requirements.txt) to uv.lock
-## (less what the Lambda runtime already has: boto3, botocore and their own dependencies)
+# (less what the Lambda runtime already has: boto3, botocore and their own dependencies)
 layer-requirements: $(UV)
 	{ echo "# Generated from uv.lock by \`make layer-requirements\`: the Lambda layer's packages,"; \
 	  echo "# pinned. boto3/botocore and their dependencies come with the Lambda runtime."; \
@@ -100,14 +100,14 @@ layer-requirements: $(UV)
 	    | grep -v -E '^(boto3|botocore|s3transfer|python-dateutil|six|urllib3)=='; \
 	} > layers/connector/requirements.txt
 
-## bench: cold starts, warm latency and AWS calls per operation, each beside its floor
-## (boto3 and the same clients; prints a table, writes bench-results/latest.json)
+## bench: first-request cold starts, warm latency and AWS calls, each beside its floor
+# (plain boto3 making the same calls; prints a table, writes bench-results/latest.json)
 bench: setup
 	$(VENV)/bin/python bench/run.py
 
 ## mutate: mutation testing of the rules, prints the kill rate (slow: not in `make test`)
-## (mutmut over the rule modules, in a staged copy under build/mutate); lists every
-## survivor not explained in docs/mutation.md
+# (mutmut over the rule modules, in a staged copy under build/mutate); lists every
+# survivor not explained in docs/mutation.md
 mutate: setup
 	$(VENV)/bin/python tools/mutate.py
 
@@ -116,7 +116,7 @@ run: setup
 	$(VENV)/bin/python -m toqio_local
 
 ## aws: the AWS CLI against `make run`'s emulator: make aws ARGS="dynamodb list-tables"
-## (pinned, run through uv, kept out of .venv; fake credentials, --endpoint-url)
+# (pinned, run through uv, kept out of .venv; fake credentials, --endpoint-url)
 aws: $(UV)
 	@AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_DEFAULT_REGION=$(REGION) \
 	  $(UV) tool run --quiet --from awscli==$(AWSCLI_VERSION) \
@@ -126,5 +126,6 @@ aws: $(UV)
 token: setup
 	@$(VENV)/bin/python -m toqio_local.devkeys "$$CUSTOMER_ID"  # from the environment: any id, quotes too
 
+## clean: remove .venv and what builds and tests leave (.aws-sam, caches, .coverage)
 clean:
 	rm -rf $(VENV) .pytest_cache .aws-sam .mypy_cache .coverage

@@ -10,6 +10,7 @@ failing otherwise end in the dead-letter queue (alarmed).
 from __future__ import annotations
 
 import json
+import warnings
 from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger, Metrics
@@ -30,6 +31,8 @@ if TYPE_CHECKING:
 
 logger = Logger()
 metrics = Metrics()
+# An event that changes nothing (a redelivery, a stale one) counts nothing: no warning.
+warnings.filterwarnings("ignore", "No application metrics to publish", UserWarning)
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 linker = bootstrap.linker()
 

@@ -30,3 +30,13 @@ def test_nothing_in_the_repository_points_outside_it():
         assert "../shared" not in text and "CONTRACT.md" not in text, page.name
         for target in re.findall(r"\]\(([^)#:]+)(?:#[^)]*)?\)", text):
             assert (page.parent / target).exists(), f"{page.name} links to missing {target}"
+
+
+def test_make_help_lists_every_target_on_one_complete_line():
+    """`make help` prints the first `## target:` line of each: every target has one, and
+    its description is not continued on a `##` line that help would drop."""
+    makefile = (ROOT / "Makefile").read_text()
+    phony = set(re.search(r"^\.PHONY: (.+)$", makefile, re.M).group(1).split())
+    described = re.findall(r"^## ([a-z-]+): .+$", makefile, re.M)
+    assert set(described) == phony and len(described) == len(phony)
+    assert not re.search(r"^## (?![a-z-]+: )", makefile, re.M)  # no continuation lines
