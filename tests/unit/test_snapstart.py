@@ -26,14 +26,19 @@ def test_the_template_offers_snapstart_for_the_customers_api_off_by_default():
     assert function["AutoPublishAlias"] == "live"
 
 
+before: list = []  # the before-snapshot hooks the fixture's runtime was given
+
+
 @pytest.fixture
 def lambda_runtime(monkeypatch):
     """Lambda's runtime hooks library, as its managed Python runtime ships it."""
     registered: list = []
     module = types.ModuleType("snapshot_restore_py")
     module.register_after_restore = registered.append  # type: ignore[attr-defined]
+    module.register_before_snapshot = before.append  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "snapshot_restore_py", module)
     return registered
+
 
 
 def test_restored_containers_reseed_the_prng_they_share(lambda_runtime):
@@ -56,6 +61,20 @@ def test_the_customers_api_registers_its_hooks_when_wired(lambda_runtime, env):
     finally:
         aws.client.cache_clear()  # none of them reused by a test against the emulator
     assert lambda_runtime == [aws.after_restore]
+
+
+def test_the_snapshot_holds_the_request_models_built(lambda_runtime):
+    """They are built on first use otherwise: a restored container would build them on
+    its first Create, the cost SnapStart is there to take off the first caller."""
+    from toqio_connector.models import request
+
+    before.clear()
+    assert bootstrap.snapstart_hooks() is True
+    assert before == [request.build_models]
+    before[0]()
+    for model in (request.PaymentProvider, request.CustomerRequest, request.NewCustomer):
+        assert model.__pydantic_complete__
+        assert type(model.__pydantic_validator__).__name__ == "SchemaValidator"
 
 
 def test_without_lambdas_runtime_no_hook_is_registered(monkeypatch):

@@ -43,14 +43,17 @@ def customers_api(settings: CustomersApiSettings | None = None) -> CustomerServi
 
 
 def snapstart_hooks() -> bool:
-    """Register the after-restore hook with Lambda's runtime (SnapStart, the template's
-    ``SnapStart`` parameter); False where there is no such runtime (tests, ``make run``)."""
+    """Register the customers API's runtime hooks with Lambda (SnapStart, the template's
+    ``SnapStart`` parameter): the request models built before the snapshot, the PRNG
+    reseeded after each restore. False where there is no such runtime (tests, ``make run``)."""
     try:
-        from snapshot_restore_py import register_after_restore
+        from snapshot_restore_py import register_after_restore, register_before_snapshot
     except ImportError:  # only Lambda's managed Python runtimes ship it
         return False
     from toqio_connector.adapters.aws import after_restore
+    from toqio_connector.models.request import build_models
 
+    register_before_snapshot(build_models)
     register_after_restore(after_restore)
     return True
 
