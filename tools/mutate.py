@@ -31,6 +31,7 @@ RULES = (  # paths under the package
     "models/request.py",
     "rules/tokens.py",
     "rules/change_events.py",
+    "rules/linking.py",
     "edge/http.py",
 )
 # What the tests need beside the package, copied as they are.
