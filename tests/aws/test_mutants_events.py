@@ -5,7 +5,11 @@ Every stream record is judged on its own: one without an event name, without its
 a failure; one that cannot be read is a failure named by its own sequence number, with
 its reason, and the records after it are still published. The result counts what was
 delivered and names each undelivered record with the bus's reason. A
-``CustomerCreated`` event occurred when the customer was created.
+``CustomerCreated`` event occurred when the customer was created. A change that moves
+neither the customer's version nor its connection status has no event. An event's
+``Detail`` is the customer as stored, compact UTF-8 JSON: a customer at the stored size
+limit (64 KiB), whatever its characters, makes an event no larger than that plus its
+envelope, so three such events share one PutEvents call (256 KiB).
 """
 
 from __future__ import annotations
@@ -14,6 +18,8 @@ import json
 
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 
+from toqio_connector.adapters.eventbridge import MAX_BYTES, EventBridgeBus, entry_size
+from toqio_connector.rules.bounds import MAX_STORED_BYTES, stored_size
 from toqio_connector.rules.change_events import ChangePublisher
 
 IMAGE = {
@@ -27,13 +33,20 @@ IMAGE = {
 }
 
 
-def record(sequence: str, event_name: str | None = "INSERT", image: dict | None = IMAGE):
+def record(
+    sequence: str,
+    event_name: str | None = "INSERT",
+    image: dict | None = IMAGE,
+    old_image: dict | None = None,
+):
     raw: dict = {"eventID": sequence, "eventSource": "aws:dynamodb"}
     if event_name is not None:
         raw["eventName"] = event_name
     raw["dynamodb"] = {"SequenceNumber": sequence, "Keys": {"id": IMAGE["id"]}}
     if image is not None:
         raw["dynamodb"]["NewImage"] = image
+    if old_image is not None:
+        raw["dynamodb"]["OldImage"] = old_image
     return DynamoDBRecord(raw)
 
 
@@ -47,7 +60,9 @@ class Bus:
     def put(self, entries: list[dict]) -> list[str | None]:
         outcomes = []
         for entry in entries:
-            reason = self.refuse.get(json.loads(entry["Detail"])["customer"]["id"])
+            detail = json.loads(entry["Detail"])
+            customer = detail["customerId"] if "customerId" in detail else detail["customer"]["id"]
+            reason = self.refuse.get(customer)
             if reason is None:
                 self.delivered.append(entry)
             outcomes.append(reason)
@@ -98,3 +113,61 @@ def test_a_created_event_occurred_at_creation_an_updated_one_at_its_update():
     assert created["occurredAt"] == "2026-11-24T10:15:30.123Z"
     assert updated["occurredAt"] == "2026-11-24T10:15:31.456Z"
     assert created["customer"]["commercialName"] == "Café Ünïcode"
+
+
+CONNECTED = {
+    "connectionStatus": {"S": "CONNECTED"},
+    "connectionReason": {"S": "CREDENTIALS_ACCEPTED"},
+    "connectionSecretVersionId": {"S": "v1"},
+    "connectionVersion": {"N": "1"},
+    "connectionCheckedAt": {"S": "2026-11-24T10:15:40.000Z"},
+}
+
+
+def test_a_change_of_neither_version_nor_connection_status_publishes_nothing():
+    """Only a new ``version`` (CustomerUpdated) or a new connection status
+    (CustomerConnectionChanged) is an event; any other modification of the item is none."""
+    linked = {**IMAGE, **CONNECTED}
+    touched = {**linked, "bookkeeping": {"S": "x"}}
+    bus = Bus()
+    records = [
+        record("1", "MODIFY", image=touched, old_image=linked),
+        record("2", "MODIFY", image=IMAGE, old_image=linked),
+        record("3", "MODIFY", image=linked, old_image=IMAGE),
+    ]
+    result = ChangePublisher(bus).publish(records)
+    assert (result.published, result.failed) == (1, {})
+    assert [entry["DetailType"] for entry in bus.delivered] == ["CustomerConnectionChanged"]
+
+
+class PutEvents:
+    """An EventBridge client that accepts every entry and records each PutEvents call."""
+
+    def __init__(self) -> None:
+        self.calls: list[list[dict]] = []
+
+    def put_events(self, Entries: list[dict]) -> dict:  # noqa: N803 - boto3's argument name
+        self.calls.append(Entries)
+        return {"Entries": [{"EventId": str(i)} for i, _ in enumerate(Entries)]}
+
+
+def test_an_event_is_the_customer_as_stored_compact_utf8_so_three_largest_fit_one_call():
+    """EventBridge counts an event's ``Detail`` in UTF-8 bytes, towards 256 KiB per
+    entry and per PutEvents call: the Detail is compact UTF-8 JSON, as the customer is
+    measured when stored (not ``\\u``-escaped, not spaced), so a customer at the stored
+    limit makes an event of that size plus its envelope, and three such share one call."""
+    half = MAX_STORED_BYTES // 2 - 100
+    data = {"id": "c1", "apiKey": "*****", "name": "é" * (half // 2), "tags": [0] * (half // 2)}
+    assert MAX_STORED_BYTES - 300 < stored_size(data) <= MAX_STORED_BYTES - 150
+    records = []
+    for sequence in ("1", "2", "3"):
+        image = {**IMAGE, "data": {"S": json.dumps(data, ensure_ascii=False)}}
+        records.append(record(sequence, image=image))
+    client = PutEvents()
+    result = ChangePublisher(EventBridgeBus("bus", client)).publish(records)
+    assert (result.published, result.failed) == (3, {})
+    (call,) = client.calls  # one PutEvents call for the three
+    for entry in call:
+        assert json.loads(entry["Detail"])["customer"]["name"] == data["name"]
+        assert entry_size(entry) - stored_size(data) < 512  # the envelope only
+    assert sum(entry_size(entry) for entry in call) <= MAX_BYTES

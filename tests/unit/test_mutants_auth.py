@@ -137,3 +137,11 @@ def test_a_verdict_is_outlived_exactly_at_exp_plus_the_leeway():
     assert outlived(1000, 1000 + LEEWAY_SECONDS) is True  # PyJWT: expired once exp <= now - leeway
     assert outlived(1001, 1000 + LEEWAY_SECONDS) is False
     assert outlived(None, 10**12) is False and outlived("soon", 0) is True
+
+
+def test_a_refusal_the_reason_table_does_not_word_is_named_by_its_error(rsa_keys):
+    """PyJWT refuses a non-string ``sub`` or ``jti`` with errors the reason table does not
+    word: the logged reason is then the error's own name, never empty."""
+    verifier = TokenVerifier([rsa_keys[0].public_key()])
+    assert reason(verifier, f"Bearer {token(rsa_keys[0], sub=123)}") == "InvalidSubjectError"
+    assert reason(verifier, f"Bearer {token(rsa_keys[0], jti=5)}") == "InvalidJTIError"
