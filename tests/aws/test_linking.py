@@ -275,3 +275,21 @@ def test_relink_checks_again_through_the_same_event_path(api, stack):
     assert len(provider.asked) == 1
     assert status(api, "c1").body["data"] == "CONNECTED"
     assert list(relinker.failed()) == []
+
+
+def test_the_provider_is_asked_about_its_own_id_for_the_customer_when_given(api, stack):
+    """paymentProvider.customerId (the provider's id, not secret, in the item) is what the
+    provider knows the customer by; without it, the Toqio id is sent."""
+    with_id = full_customer("c1")
+    with_id["paymentProvider"]["customerId"] = "acme-merchant-77"
+    without_id = full_customer("c2")
+    without_id["paymentProvider"].pop("customerId", None)
+    api.create(with_id)
+    api.create(without_id)
+    provider = ScriptedProvider(ACCEPTED)
+    linker(provider).link(request_for("c1"))
+    linker(provider).link(request_for("c2"))
+    assert [(a.customer_id, a.provider_customer_id) for a in provider.asked] == [
+        ("c1", "acme-merchant-77"),
+        ("c2", None),
+    ]

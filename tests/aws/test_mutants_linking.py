@@ -79,6 +79,7 @@ def test_the_provider_is_asked_with_the_customer_id_and_every_credential(api, st
             login_id="Lg5d1eT7-login-value",
             key="Pk2b8cR4-key-value",
             hmac_key="Hm9e4fU2-hmac-value",
+            provider_customer_id="pp-customer-42",  # paymentProvider.customerId
         )
     ]
 

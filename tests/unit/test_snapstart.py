@@ -40,7 +40,6 @@ def lambda_runtime(monkeypatch):
     return registered
 
 
-
 def test_restored_containers_reseed_the_prng_they_share(lambda_runtime):
     """Every container restored from one snapshot starts with the same PRNG state: unless
     each reseeds, all draw the same botocore retry jitter and retry in step."""

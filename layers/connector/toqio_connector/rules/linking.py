@@ -70,14 +70,21 @@ class LinkRequest:
         )
 
 
-def credentials_from(customer_id: str, document: dict[str, Any]) -> Credentials:
+def credentials_from(stored: StoredCustomer, document: dict[str, Any]) -> Credentials:
+    """The customer's credentials: the secret ``document``'s values, and the provider's
+    own id for the customer (``paymentProvider.customerId``, not secret) from the item."""
     provider = document.get("paymentProvider")
     provider = provider if isinstance(provider, dict) else {}
+    public = stored.data.get("paymentProvider")
+    provider_customer_id = public.get("customerId") if isinstance(public, dict) else None
     return Credentials(
-        customer_id=customer_id,
+        customer_id=stored.id,
         login_id=provider.get("loginId"),
         key=provider.get("key"),
         hmac_key=provider.get("hmacKey"),
+        provider_customer_id=provider_customer_id
+        if isinstance(provider_customer_id, str)
+        else None,
     )
 
 
@@ -107,7 +114,7 @@ class Linker:
             return None  # gone, or a newer change has its own event
         if stored.current_connection is not None and not request.relink:
             return None  # checked already (a redelivery, or a change of other fields)
-        status, reason = self._check(request)
+        status, reason = self._check(request, stored)
         connection = Connection(
             status=status,
             reason=reason,
@@ -117,14 +124,14 @@ class Linker:
         )
         return connection if self.table.store_connection(request.customer_id, connection) else None
 
-    def _check(self, request: LinkRequest) -> tuple[str, str]:
+    def _check(self, request: LinkRequest, stored: StoredCustomer) -> tuple[str, str]:
         try:
             document = self.secrets.get(request.secret_arn, request.secret_version_id).value
         except SecretNotFound:  # the version is copied in right after the item is written
             return self._unreachable(request, "credentials not readable yet")
         except SecretNotOurs:
             return FAILED, "CREDENTIALS_MISSING"
-        credentials = credentials_from(request.customer_id, document.get_secret_value())
+        credentials = credentials_from(stored, document.get_secret_value())
         if any(not getattr(credentials, name) for name in self.provider.required):
             return FAILED, "CREDENTIALS_MISSING"
         verdict = self.provider.verify(credentials)
