@@ -7,13 +7,15 @@ validator, whatever ``$schema`` it declares. Written against the survivors of
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 import pytest
+import regress
 
 from toqio_connector.rules.bounds import MAX_STEPS
-from toqio_connector.rules.registry import parse_registry
-from toqio_connector.rules.schema_keywords import TooCostly, evaluating, validator_for
+from toqio_connector.rules.registry import RegistryError, parse_registry
+from toqio_connector.rules.schema_keywords import RegexError, TooCostly, evaluating, validator_for
 from toqio_connector.rules.validation import COMMON_PARAMETERS
 
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
@@ -175,3 +177,54 @@ def test_a_subschema_declaring_schema_spends_steps():
         list(validator.iter_errors(instance))
     with evaluating(instance, steps=200):
         assert list(validator.iter_errors(instance)) == []
+
+
+# --- stack room -------------------------------------------------------------------------
+
+
+def nesting_allowed(frames_deeper: int = 0) -> int:
+    """The keyword nestings an evaluation started ``frames_deeper`` frames down may use."""
+    if frames_deeper:
+        return nesting_allowed(frames_deeper - 1)
+    with evaluating(None) as evaluation:
+        return evaluation.nesting_left
+
+
+def test_keyword_nesting_is_bounded_by_the_stack_room_left(monkeypatch):
+    """Six Python frames a keyword nesting: an evaluation started 60 frames deeper may nest
+    10 keywords less; with no room left (200 frames are kept for what recurses without
+    nesting keywords) not even one keyword is evaluated: too complex, never a
+    RecursionError."""
+    assert nesting_allowed(0) - nesting_allowed(60) == 10
+    monkeypatch.setattr(sys, "getrecursionlimit", lambda: 150)
+    assert nesting_allowed(0) == 0
+    with evaluating("x"), pytest.raises(TooCostly):
+        list(validator_for({"type": "string"}).iter_errors("x"))
+
+
+# --- what start-up checks -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("subschema", "problem"),
+    [
+        ({"pattern": "(?P<n>a)"}, 'pattern "(?P<n>a)" at properties.x.pattern is not an ECMA-262'),
+        ({"format": "uri"}, 'format "uri" at properties.x.format is not one the connector checks'),
+        ({"$ref": "#/$defs/none"}, 'reference "#/$defs/none" at properties.x.$ref does not'),
+    ],
+)
+def test_start_up_checks_the_subschemas_beside_a_boolean_one(subschema, problem):
+    """A boolean subschema (``$defs: {"any": true}``) ends no start-up check: the pattern,
+    format and reference beside it are still checked."""
+    with pytest.raises(RegistryError) as refused:
+        registry(properties={"x": subschema}, **{"$defs": {"any": True}})
+    assert problem in str(refused.value)
+
+
+def test_a_pattern_refused_at_start_up_says_why_as_the_ecma_262_engine_does():
+    with pytest.raises(RegexError) as engine:
+        regress.Regex("(", "u")
+    with pytest.raises(RegistryError) as refused:
+        registry(properties={"x": {"pattern": "("}})
+    assert str(refused.value).endswith(f"is not an ECMA-262 regular expression ({engine.value})")
+    assert str(engine.value)  # a reason, not nothing
