@@ -45,6 +45,7 @@ from functools import lru_cache
 from itertools import islice
 from typing import Any
 
+import attrs
 import regress
 from jsonschema import Draft202012Validator, FormatChecker, validators
 from jsonschema.exceptions import ValidationError
@@ -484,6 +485,22 @@ BoundedValidator = validators.extend(  # type: ignore[no-untyped-call]
     },
 )
 FORMAT_CHECKER = _format_checker()
+
+
+def _evolve(self: Any, **changes: Any) -> Any:
+    """``validator.evolve`` (how jsonschema makes the validator of a subschema or of a
+    ``$ref``'s target), always of this class. jsonschema's picks the class named by the
+    new schema's ``$schema``: under a subschema declaring one (an embedded resource, or
+    the root reached through ``$ref: "#"``), plain jsonschema evaluated the value, with
+    Python's ``re`` and no step budget."""
+    for name, alias in _FIELDS:
+        if alias not in changes:
+            changes[alias] = getattr(self, name)
+    return BoundedValidator(**changes)
+
+
+_FIELDS = [(field.name, field.alias) for field in attrs.fields(BoundedValidator) if field.init]
+BoundedValidator.evolve = _evolve
 
 
 def validator_for(schema: dict[str, Any]) -> Any:
