@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 import regress
 
+from toqio_connector.rules import schema_keywords
 from toqio_connector.rules.bounds import MAX_STEPS
 from toqio_connector.rules.registry import RegistryError, parse_registry
 from toqio_connector.rules.schema_keywords import RegexError, TooCostly, evaluating, validator_for
@@ -228,3 +229,38 @@ def test_a_pattern_refused_at_start_up_says_why_as_the_ecma_262_engine_does():
         registry(properties={"x": {"pattern": "("}})
     assert str(refused.value).endswith(f"is not an ECMA-262 regular expression ({engine.value})")
     assert str(engine.value)  # a reason, not nothing
+
+
+def test_too_complex_names_the_parameter_being_evaluated():
+    """The step budget runs out in ``z``: the problem names ``z``, not the first parameter."""
+    found = registry(
+        properties={"a": {"type": "string"}, "z": {"items": {"type": "integer"}}}
+    ).errors({"a": "fine", "z": list(range(MAX_STEPS))})
+    assert found == [
+        {"field": "z", "code": "INVALID_VALUE", "message": "is too complex to validate"}
+    ]
+
+
+# --- the budgets are exact ----------------------------------------------------------------
+
+
+def test_the_step_budget_allows_exactly_its_steps():
+    """A keyword costs one step: a budget of one evaluates it, none refuses it."""
+    validator = validator_for({"type": "string"})
+    with evaluating("x", steps=1) as evaluation:
+        assert list(validator.iter_errors("x")) == []
+    assert evaluation.steps_left == 0
+    with evaluating("x", steps=0), pytest.raises(TooCostly):
+        list(validator.iter_errors("x"))
+
+
+def test_the_nesting_allowance_allows_exactly_its_nestings(monkeypatch):
+    """Room for two nested keyword evaluations: ``properties`` then ``type`` below it fit,
+    a third level is too complex."""
+    monkeypatch.setattr(schema_keywords, "_nesting_allowed", lambda: 2)
+    two = {"properties": {"a": {"type": "string"}}}
+    three = {"properties": {"a": {"properties": {"b": {"type": "string"}}}}}
+    with evaluating({"a": {"b": "x"}}):
+        assert list(validator_for(two).iter_errors({"a": "x"})) == []
+    with evaluating({"a": {"b": "x"}}), pytest.raises(TooCostly):
+        list(validator_for(three).iter_errors({"a": {"b": "x"}}))
