@@ -1,4 +1,4 @@
-"""Mutation survivors of operator changes (updates.py), killed here.
+"""Mutation survivors of operator changes (rules/operator_changes.py), killed here.
 
 * A change that changes nothing writes nothing: no item version, no secret version, no
   stream record (so no ``CustomerUpdated``). "Nothing" is judged as JSON: setting ``1``
@@ -10,6 +10,9 @@
 * A backfill reports each customer's outcome (to its progress callback and in its
   report, with the reason of each failure), retries a customer that changed meanwhile a
   bounded number of times, and never overwrites a value set concurrently.
+* A parameter the registry no longer declares can still be unset; a stored secret value
+  no longer declared secret refuses any other change, naming it; a stale expected
+  version is refused before anything is written.
 """
 
 from __future__ import annotations
@@ -218,3 +221,82 @@ def test_lacking_walks_every_page_of_the_table(stack):
     real_scan = updater.table.scan_page
     updater.table.scan_page = lambda start=None, limit=100: real_scan(start, limit=2)
     assert sorted(c.id for c in updater.lacking("tier")) == ["p0", "p1", "p2", "p4", "p5", "p6"]
+
+
+# --- what a change may name -----------------------------------------------------------------
+
+
+def test_a_parameter_the_registry_no_longer_declares_can_still_be_unset(stack):
+    """Customers holding a parameter since dropped from the registry can be brought back
+    in line: it may be unset (only it is checked against what the customer holds); one
+    neither declared nor held is refused by name, and nothing is written."""
+    create({**BODY, "tier": "HIGH"})
+    dropped = {name: schema for name, schema in PROPERTIES.items() if name != "tier"}
+    without_tier = parse_registry(
+        {"type": "object", "properties": dropped}, "d.json", COMMON_PARAMETERS
+    )
+    before = stack.snapshot()
+    with pytest.raises(ChangeRefused) as refused:
+        operator(without_tier).update("c1", Change(unset=("nickname",)))
+    assert str(refused.value) == "nickname is not a custom parameter of this customer"
+    assert stack.snapshot() == before
+    result = operator(without_tier).update("c1", Change(unset=("tier",)))
+    assert result.changed and result.customer.version == 2
+    assert "tier" not in data_of(stack)
+
+
+def test_a_stored_secret_no_longer_declared_secret_refuses_the_change_by_name(stack):
+    """A secret value the registry now declares public would be copied into the clear
+    by any change: the change is refused, naming the value(s) and how to proceed."""
+    create({**BODY, "s.t": "secret-s-t"})
+    public = {**PROPERTIES, "token": {"type": "string"}, "s.t": {"type": "string"}}
+    now_public = parse_registry(
+        {"type": "object", "properties": public}, "p.json", COMMON_PARAMETERS
+    )
+    before = stack.snapshot()
+    with pytest.raises(ChangeRefused) as refused:
+        operator(now_public).update("c1", Change(values={"tier": "LOW"}))
+    assert str(refused.value) == (
+        "the stored secret value(s) s.t, token are no longer declared secret: "
+        "unset them first (--unset NAME)"
+    )
+    assert stack.snapshot() == before
+
+
+def test_a_stale_expected_version_refuses_the_change_naming_the_customer(stack):
+    """Given the version the operator saw, a customer at another version is refused with
+    StaleWrite naming the customer (as the table's own refusal does); nothing is written."""
+    create(BODY)
+    before = stack.snapshot()
+    with pytest.raises(StaleWrite) as stale:
+        operator().update("c1", Change(values={"tier": "LOW"}), expected_version=2)
+    assert stale.value.args == ("c1",)
+    assert stack.snapshot() == before
+    assert operator().update("c1", Change(values={"tier": "LOW"}), expected_version=1).changed
+
+
+def test_a_refused_change_names_every_problem_and_how_to_proceed(stack):
+    """Each name a change may not use is refused with its own reason, all in one
+    message: a secret given as a value (and how to give it instead), a name that is no
+    custom parameter, a public one given as a secret, a common secret the customer does
+    not hold, a parameter the customer neither holds nor may hold, and one both set and
+    unset."""
+    held = frozenset({"apiKey", "paymentProvider.key"})
+    change = Change(
+        values={"token": "t", "nickname": "n", "tier": "LOW"},
+        secrets={"flag": "f", "paymentProvider.hmacKey": "h", "paymentProvider.key": "k"},
+        unset=("ghost", "tier"),
+    )
+    with pytest.raises(ChangeRefused) as refused:
+        operator().check(change, frozenset({"id", "apiKey"}), held)
+    assert str(refused.value) == "; ".join(
+        [
+            "token is secret: give it with --secret token (prompted for, or read from standard "
+            "input; never from the command line)",
+            "nickname is not a custom parameter",
+            "flag is not a secret field",
+            "paymentProvider.hmacKey can only be replaced, and this customer has none",
+            "ghost is not a custom parameter of this customer",
+            "tier is both set and unset",
+        ]
+    )
