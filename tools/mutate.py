@@ -45,6 +45,7 @@ SUPPORT = (
     "template.yaml",
     "uv.lock",
     "README.md",  # tests/unit/test_docs.py reads it
+    "Makefile",  # and this (make help's descriptions)
     "layers/connector/requirements.txt",
     "layers/connector/toqio_connector/registry",  # tests/harness/registries.py's EXAMPLE_REGISTRY
 )
