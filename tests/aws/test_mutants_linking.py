@@ -31,7 +31,7 @@ import pytest
 
 from tests.aws.test_linking import Clock, Queue, ScriptedProvider, linker, request_for, status
 from tests.aws.test_no_leaks import powertools_lines
-from tests.harness.aws import customer_table, secret_store
+from tests.harness.aws import TABLE, customer_table, secret_store
 from tests.harness.customers import full_customer
 from toqio_connector.models.request import SecretDocument
 from toqio_connector.ports import UNAVAILABLE, Credentials
@@ -244,3 +244,18 @@ def test_a_status_not_checked_yet_is_logged_with_its_cause(api, stack, capsys):
         if line.get("message") == "request refused"
     ]  # fmt: skip
     assert [line["cause"] for line in refused] == ["connection status not checked yet"]
+
+
+def test_a_provider_id_that_is_not_text_is_not_sent(api, stack):
+    """paymentProvider.customerId is text when the API stored it; an item edited by hand
+    to hold something else does not reach the provider: the Toqio id is sent instead."""
+    api.create(full_customer("c1"))
+    raw = stack.dynamodb.get_item(TableName=TABLE, Key={"id": {"S": "c1"}})["Item"]
+    data = json.loads(raw["data"]["S"])
+    data["paymentProvider"]["customerId"] = 77
+    raw["data"] = {"S": json.dumps(data)}
+    stack.dynamodb.put_item(TableName=TABLE, Item=raw)
+    provider = ScriptedProvider()
+    linker(provider).link(request_for("c1"))
+    (asked,) = provider.asked
+    assert (asked.customer_id, asked.provider_customer_id) == ("c1", None)
