@@ -290,11 +290,14 @@ def inside(args: list[str]) -> int:
 
     def execute_pytest(self, params: list[str], **kwargs):
         """pytest's argparse takes " -" inside an argument for an option (a parametrized
-        id such as ``[{"id": -Infinity}]``): such a test is named by its function."""
+        id such as ``[{"id": -Infinity}]``), and a second session in the same process
+        escapes an id's backslashes twice (``['\\\\t']``: not found, exit 4): such a
+        test is named by its function."""
         named, seen = [], set()
         for param in params:
             if "::" in param:
-                param = param.split("[", 1)[0] if " -" in param else param
+                unsafe = " -" in param or "\\" in param
+                param = param.split("[", 1)[0] if unsafe else param
                 if param in seen:
                     continue
                 seen.add(param)
