@@ -207,11 +207,11 @@ def test_a_backfill_value_is_checked_first_with_every_problem_named(stack):
     with pytest.raises(ChangeRefused) as refused:
         updater.check_backfill("n", 1)
     assert str(refused.value) == (
-        "n: INVALID_VALUE must be at least 3; n: INVALID_VALUE must be a multiple of 2"
+        "n: must be at least 3 (INVALID_VALUE); n: must be a multiple of 2 (INVALID_VALUE)"
     )
     with pytest.raises(ChangeRefused) as refused:
         updater.check_backfill("n", "1")
-    assert str(refused.value) == "n: INVALID_TYPE must be of type integer"
+    assert str(refused.value) == "n: must be of type integer (INVALID_TYPE)"
 
 
 def test_lacking_walks_every_page_of_the_table(stack):
