@@ -198,6 +198,7 @@ def test_draft_2020_12_is_accepted_with_or_without_its_empty_fragment(declared):
     [
         (7, "7"),
         ("http://json-schema.org/draft-07/schema#", "http://json-schema.org/draft-07/schema#"),
+        (DRAFT + "X", DRAFT + "X"),  # only starts like the draft's URI
     ],
 )
 def test_another_schema_dialect_stops_start_up_naming_both(declared, shown):
@@ -362,3 +363,39 @@ def test_evaluation_stops_at_the_101st_problem():
         validate_create({"id": "c1", "apiKey": "k", **dict.fromkeys(names, 1)}, registry)
     assert refused.value.message == MORE_PROBLEMS
     assert [e["field"] for e in refused.value.data] == names[1:101]
+
+
+@pytest.mark.parametrize("schema", [{"type": "object"}, {"minProperties": 1}])
+def test_a_registry_that_declares_no_parameter_judges_nothing(monkeypatch, schema):
+    """With no parameter declared, every custom value is unknown before the registry
+    sees it: it builds no validator (jsonschema stays out of a cold start) and applies
+    nothing to the empty set of custom parameters, whatever it says of the object."""
+    from toqio_connector.rules import schema_keywords
+
+    def no_validator(_schema):
+        raise AssertionError("a validator was built for a registry that declares nothing")
+
+    monkeypatch.setattr(schema_keywords, "validator_for", no_validator)
+    registry = parse_registry(schema, "r.json", COMMON_PARAMETERS)
+    assert registry.errors({}) == []
+    assert validate_create({"id": "c1", "apiKey": "k"}, registry).data == {
+        "id": "c1",
+        "apiKey": "*****",
+    }
+
+
+@pytest.mark.parametrize(
+    ("schema", "problem"),
+    [
+        ([], "must be a JSON object (a JSON Schema)"),
+        ({"type": "array"}, 'its "type" must be "object"'),
+        (
+            {"properties": {"a": {}}, "required": ["z", "a", "y"]},
+            "requires undeclared parameter(s) y, z",
+        ),
+    ],
+)
+def test_a_registry_of_the_wrong_shape_stops_start_up_saying_what_is_wrong(schema, problem):
+    with pytest.raises(RegistryError) as refused:
+        parse_registry(schema, "r.json", COMMON_PARAMETERS)
+    assert str(refused.value) == f"custom parameter registry r.json: {problem}"
