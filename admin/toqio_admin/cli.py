@@ -14,7 +14,6 @@ import argparse
 import getpass
 import json
 import os
-import re
 import sys
 import time
 from collections import Counter
@@ -49,9 +48,9 @@ def _assignment(text: str) -> tuple[str, Any]:
 
 def _customer_id(text: str) -> str:
     """A customer id as the API takes it (else a usage error, before any AWS call)."""
-    from toqio_connector.models.request import CUSTOMER_ID_MAX, CUSTOMER_ID_PATTERN
+    from toqio_connector.models.request import CUSTOMER_ID_MAX, is_customer_id
 
-    if len(text) > CUSTOMER_ID_MAX or not re.fullmatch(CUSTOMER_ID_PATTERN, text):
+    if not is_customer_id(text):
         raise argparse.ArgumentTypeError(
             f"not a customer id: {text!r} (1 to {CUSTOMER_ID_MAX} of A-Z a-z 0-9 . _ : -,"
             " starting with a letter or digit)"

@@ -30,6 +30,12 @@ from toqio_connector.models.customer import MASK
 CUSTOMER_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]*$"
 CUSTOMER_ID_MAX = 128
 MAX_CURRENCIES = 200
+_CUSTOMER_ID = re.compile(CUSTOMER_ID_PATTERN)
+
+
+def is_customer_id(text: str) -> bool:
+    """Whether ``text`` could be a customer's id (a Create would take it)."""
+    return len(text) <= CUSTOMER_ID_MAX and _CUSTOMER_ID.fullmatch(text) is not None
 
 
 def _check_currency(code: str) -> str:

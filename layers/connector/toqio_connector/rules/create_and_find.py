@@ -11,7 +11,6 @@ conflict otherwise (409).
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,13 +21,11 @@ from toqio_connector.models.errors import (
     CustomerNotFound,
     Forbidden,
 )
-from toqio_connector.models.request import CUSTOMER_ID_MAX, CUSTOMER_ID_PATTERN
+from toqio_connector.models.request import is_customer_id
 from toqio_connector.ports import CustomerTable, SecretStore
 from toqio_connector.rules.registry import Registry
 from toqio_connector.rules.validation import validate_create
 from toqio_connector.rules.write_protocol import CustomerStore
-
-_customer_id = re.compile(CUSTOMER_ID_PATTERN)
 
 
 @dataclass(frozen=True)
@@ -53,7 +50,7 @@ class CustomerService:
     # --- Find -----------------------------------------------------------------------
     def find(self, customer_id: str, caller_id: str) -> StoredCustomer:
         authorize(customer_id, caller_id)
-        if len(customer_id) > CUSTOMER_ID_MAX or not _customer_id.fullmatch(customer_id):
+        if not is_customer_id(customer_id):
             raise CustomerNotFound()  # could never have been created
         stored = self.store.get(customer_id)
         if stored is None:
