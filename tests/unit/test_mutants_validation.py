@@ -122,3 +122,29 @@ def test_a_customer_of_exactly_64_kib_once_stored_is_accepted_one_byte_more_is_n
             "message": "makes the customer larger than 64 KiB once stored",
         }
     ]
+
+
+# --- what a custom parameter's problem names -----------------------------------------------
+
+
+def test_an_unknown_parameter_and_a_secret_with_a_control_character_each_name_their_field():
+    """A key no one declared is named with its own message; a secret custom parameter
+    holding a control character is named too (its value never is), beside the other
+    problems of the same body."""
+    registry = parse_registry(
+        {"type": "object", "properties": {"signingSecret": {"type": "string", "writeOnly": True}}},
+        "t.json",
+        COMMON_PARAMETERS,
+    )
+    body = {"id": "c1", "apiKey": "k", "signingSecret": "canary\r\nsecret", "colour": "red"}
+    with pytest.raises(BadRequest) as refused:
+        validate_create(body, registry)
+    assert refused.value.data == [
+        {
+            "field": "signingSecret",
+            "code": "INVALID_VALUE",
+            "message": "must not contain control characters",
+        },
+        {"field": "colour", "code": "UNKNOWN_PARAMETER", "message": "is not a known parameter"},
+    ]
+    assert "canary" not in repr(refused.value.data) + str(refused.value)

@@ -17,6 +17,9 @@ class FieldCode(StrEnum):
     UNKNOWN_PARAMETER = "UNKNOWN_PARAMETER"
 
 
+UNKNOWN = "is not a known parameter"  # the message of every UNKNOWN_PARAMETER
+
+
 def field_error(field: str, code: FieldCode, message: str) -> dict[str, str]:
     """One entry of a 400's ``data``: never the rejected value."""
     return {"field": field, "code": code.value, "message": message}

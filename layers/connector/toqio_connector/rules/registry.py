@@ -31,7 +31,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from toqio_connector.models.field_errors import FieldCode, field_error, field_path
+from toqio_connector.models.field_errors import UNKNOWN, FieldCode, field_error, field_path
 from toqio_connector.models.request import COMMON_PARAMETERS
 from toqio_connector.rules.bounds import MAX_PROBLEMS, shorten, value_problem
 
@@ -118,8 +118,8 @@ class Registry:
 _PROBLEMS: dict[str | None, tuple[FieldCode, str]] = {
     None: (FieldCode.INVALID_VALUE, "is not allowed"),  # a false schema
     "required": (FieldCode.REQUIRED, "is required"),
-    "additionalProperties": (FieldCode.UNKNOWN_PARAMETER, "is not a known parameter"),
-    "unevaluatedProperties": (FieldCode.UNKNOWN_PARAMETER, "is not a known parameter"),
+    "additionalProperties": (FieldCode.UNKNOWN_PARAMETER, UNKNOWN),
+    "unevaluatedProperties": (FieldCode.UNKNOWN_PARAMETER, UNKNOWN),
     "type": (FieldCode.INVALID_TYPE, "must be of type {}"),
     "maxLength": (FieldCode.TOO_LONG, "must be at most {} characters|is too long"),
     "maxItems": (FieldCode.TOO_LONG, "must be at most {} items|has too many items"),

@@ -15,7 +15,7 @@ from pydantic import ValidationError
 
 from toqio_connector.models.customer import MASK
 from toqio_connector.models.errors import BadRequest
-from toqio_connector.models.field_errors import FieldCode, field_error, field_path
+from toqio_connector.models.field_errors import UNKNOWN, FieldCode, field_error, field_path
 from toqio_connector.models.request import (
     COMMON_PARAMETERS,
     CONTROL_CHARACTERS,
@@ -54,7 +54,7 @@ _ERRORS: dict[str, tuple[FieldCode, str]] = {
     ),
     "string_too_long": (FieldCode.TOO_LONG, "must be at most {max_length} characters"),
     "too_long": (FieldCode.TOO_LONG, "must be at most {max_length} {unit}"),
-    "extra_forbidden": (FieldCode.UNKNOWN_PARAMETER, "is not a known parameter"),
+    "extra_forbidden": (FieldCode.UNKNOWN_PARAMETER, UNKNOWN),
     "invalid_currency": (FieldCode.INVALID_CURRENCY, "not an ISO 4217 currency code"),
     "control_characters": (FieldCode.INVALID_VALUE, CONTROL_CHARACTERS),
 }
@@ -184,7 +184,7 @@ def validate_create(payload: dict[str, Any], registry: Registry | None = None) -
         if isinstance(custom[name], str) and (problem := secret_text_problem(custom[name]))
     )
     errors.extend(
-        field_error(shorten(name), FieldCode.UNKNOWN_PARAMETER, "is not a known parameter")
+        field_error(shorten(name), FieldCode.UNKNOWN_PARAMETER, UNKNOWN)
         for name in unknown[: MAX_PROBLEMS + 1]
     )
     if len(errors) > MAX_PROBLEMS:
