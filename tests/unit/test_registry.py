@@ -114,6 +114,17 @@ def test_missing_registry_file_is_refused(tmp_path):
         load_registry(tmp_path / "absent.json")
 
 
+def test_a_registry_that_is_not_utf8_is_refused_naming_file_and_byte(tmp_path):
+    """JSON text is UTF-8: a file in another encoding stops start-up with the file named
+    and where it goes wrong, not with a bare UnicodeDecodeError."""
+    path = tmp_path / "registry.json"
+    path.write_bytes('{"description": "caf\u00e9"}'.encode("latin-1"))
+    with pytest.raises(RegistryError) as caught:
+        load_registry(path)
+    problem = "is not UTF-8 text (at byte offset 20)"
+    assert str(caught.value) == f"custom parameter registry {path}: {problem}"
+
+
 def test_writeonly_value_in_enum_is_not_mistaken_for_a_declaration():
     registry = registry_of({"mode": {"enum": ["writeOnly", "readWrite"]}})
     assert registry.secret_names == frozenset()

@@ -294,6 +294,8 @@ def load_registry(path: str | os.PathLike[str] | None = None) -> Registry:
         text = chosen.read_text(encoding="utf-8")
     except OSError as exc:
         raise _fail(source, f"cannot be read ({exc.strerror or type(exc).__name__})") from None
+    except UnicodeDecodeError as exc:
+        raise _fail(source, f"is not UTF-8 text (at byte offset {exc.start})") from None
     try:
         schema = json.loads(text)
     except ValueError as exc:
