@@ -7,6 +7,7 @@ import re
 from tests.harness.registries import ROOT
 from toqio_connector.models.errors import ERRORS
 from toqio_connector.models.field_errors import FieldCode
+from toqio_connector.rules.validation import _ERRORS
 
 API = (ROOT / "docs" / "api.md").read_text()
 
@@ -22,6 +23,15 @@ def test_the_error_table_is_the_code_s():
 def test_every_field_error_code_is_documented():
     for code in FieldCode:
         assert f"`{code.value}`" in API
+
+
+def test_each_fixed_message_of_the_common_parameters_is_in_its_code_s_row():
+    """docs/api.md's table of the common parameters' messages holds each message the code
+    gives without a figure in it (a figure, such as a length limit, is shown as N)."""
+    rows = dict(re.findall(r"^\| `([A-Z_]+)` \| ([^|`]+) \|$", API, re.M))
+    for code, message in _ERRORS.values():
+        if "{" not in message:
+            assert message in rows[code.value].split(" · "), (code, message)
 
 
 def test_nothing_in_the_repository_points_outside_it():
