@@ -1,6 +1,7 @@
 """Linker: the connector's customer events (through SQS) -> provider check -> status.
 
-Each message is one ``CustomerCreated`` or ``CustomerUpdated`` event. A message whose
+Each message is one ``CustomerCreated`` or ``CustomerUpdated`` event, or an operator's
+relink hint: only the customer's id is read from it (rules/linking.py). A message whose
 provider is unreachable (within the retry window) is reported as a partial batch
 failure, so SQS delivers it again after the queue's visibility timeout; past the
 window the status is stored as FAILED (PROVIDER_UNREACHABLE). Messages that keep
@@ -9,7 +10,6 @@ failing otherwise end in the dead-letter queue (alarmed).
 
 from __future__ import annotations
 
-import json
 import warnings
 from typing import TYPE_CHECKING, Any
 
@@ -23,7 +23,7 @@ from aws_lambda_powertools.utilities.batch import (
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from toqio_connector import bootstrap
-from toqio_connector.rules.linking import LinkRequest, TryAgainLater
+from toqio_connector.rules.linking import LinkHint, TryAgainLater
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
@@ -38,7 +38,10 @@ linker = bootstrap.linker()
 
 
 def link_one(record: SQSRecord) -> None:
-    request = LinkRequest.from_event(json.loads(record.body))
+    request = LinkHint.from_message(record.body)
+    if request is None:  # names no customer: retrying cannot help
+        logger.warning("not a link request: dropped", extra={"message_id": record.message_id})
+        return
     try:
         connection = linker.link(request)
     except TryAgainLater as exc:
@@ -49,9 +52,7 @@ def link_one(record: SQSRecord) -> None:
         )
         raise
     if connection is None:
-        logger.info(
-            "nothing to link", extra={"customer": request.customer_id, "version": request.version}
-        )
+        logger.info("nothing to link", extra={"customer": request.customer_id})
         return
     metrics.add_metric(
         name="LinksConnected" if connection.status == "CONNECTED" else "LinksFailed",

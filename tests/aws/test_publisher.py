@@ -53,8 +53,10 @@ def test_a_created_customer_becomes_one_customer_created_event(api, stack, publi
     (secret,) = stack.secret_list()
     detail = event["detail"]
     assert set(detail) == {
-        "eventVersion", "customer", "secretArn", "secretVersionId", "version", "occurredAt",
+        "eventVersion", "eventId", "customer", "secretArn", "secretVersionId", "version",
+        "occurredAt",
     }  # fmt: skip
+    assert detail["eventId"] == records[0]["eventID"]  # the stream record's own id
     assert detail["version"] == 1
     assert detail["secretVersionId"] == item["secretVersionId"]["S"]
     assert detail["eventVersion"] == "1"
@@ -62,6 +64,19 @@ def test_a_created_customer_becomes_one_customer_created_event(api, stack, publi
     assert detail["secretArn"] == secret["ARN"]
     assert secret["ARN"] in json.dumps(item)
     assert DATE.match(detail["occurredAt"]), detail["occurredAt"]
+
+
+def test_a_redelivered_record_republishes_the_same_event_id(api, stack, publisher, subscriber):
+    """At least once: a stream record delivered again becomes the same event again, with
+    the same ``eventId``, by which subscribers drop the duplicate."""
+    created(api, "c1")
+    created(api, "c2")
+    records = stack.stream_records()
+    publisher(records)
+    publisher(records)
+    ids = [event["detail"]["eventId"] for event in subscriber.events()]
+    assert len(ids) == 4 and len(set(ids)) == 2
+    assert sorted(set(ids)) == sorted(record["eventID"] for record in records)
 
 
 def test_the_event_holds_no_secret_value(api, stack, publisher, subscriber):

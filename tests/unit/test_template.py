@@ -168,3 +168,45 @@ def test_layer_requirements_are_pinned_to_the_lock_file():
     direct = {re.split(r"[\[=<>]", requirement)[0].lower() for requirement in project}
     assert direct - {"boto3"} <= set(pinned)
     assert not {"boto3", "botocore"} & set(pinned)  # the Lambda runtime's own
+
+
+def test_only_the_publisher_may_put_events_with_the_connector_s_sources():
+    """Anyone else allowed events:PutEvents on the bus (a subscriber, a policy mistake)
+    is denied an event that looks like the connector's."""
+    (policy,) = [r for r in RESOURCES.values() if r["Type"] == "AWS::Events::EventBusPolicy"]
+    statement = policy["Properties"]["Statement"]
+    assert (statement["Effect"], statement["Principal"], statement["Action"]) == (
+        "Deny",
+        "*",
+        "events:PutEvents",
+    )
+    condition = statement["Condition"]
+    assert condition["StringLike"]["events:source"] == ["toqio.connector", "toqio.connector.*"]
+    assert condition["ArnNotEquals"]["aws:PrincipalArn"] == {
+        "Fn::GetAtt": ["PublisherFunctionRole", "Arn"]
+    }
+    assert "PublisherFunction" in RESOURCES
+    assert policy["Properties"]["EventBusName"] == {"Ref": "ConnectorEventBus"}
+
+
+def test_the_linker_may_finish_a_half_done_change_and_delete_only_pending_secrets():
+    """It reads values through the write protocol, which copies a change's values in from
+    its pending secret, makes them current, then deletes that pending secret."""
+    shared = RESOURCES["CustomerSecretsReadPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    assert {"Ref": "CustomerSecretsReadPolicy"} in policies("LinkerFunction")
+    granted = {
+        action: json.dumps(s["Resource"])
+        for s in statements("LinkerFunction") + shared
+        for action in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])
+        if action.startswith("secretsmanager:")
+    }
+    assert set(granted) == {
+        "secretsmanager:GetSecretValue",
+        "secretsmanager:PutSecretValue",
+        "secretsmanager:DescribeSecret",
+        "secretsmanager:UpdateSecretVersionStage",
+        "secretsmanager:DeleteSecret",
+    }
+    assert granted["secretsmanager:DeleteSecret"].endswith('${SecretNamePrefix}*/pending/*"}')
+    for action, resource in granted.items():
+        assert "${SecretNamePrefix}*" in resource, action

@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:  # the publisher imports this module without pydantic
-    from toqio_connector.models.customer import Connection, StoredCustomer
+    from toqio_connector.models.customer import Connection, LinkRequest, StoredCustomer
     from toqio_connector.models.request import SecretDocument
 
 CURRENT = "AWSCURRENT"  # the label of the version in use
@@ -78,7 +78,11 @@ class CustomerTable(Protocol):
         """Overwrite only if still at ``expected_version`` (StaleWrite)."""
 
     def store_connection(self, customer_id: str, connection: Connection) -> bool:
-        """Store a linking outcome if still about the current credentials and new."""
+        """Store a linking outcome if still about the current credentials (and relink
+        request) and new."""
+
+    def request_link(self, customer_id: str, request: LinkRequest) -> bool:
+        """Record an operator's relink request; False if there is no such customer."""
 
     def scan_page(
         self, start_key: dict[str, Any] | None = None, limit: int = 100

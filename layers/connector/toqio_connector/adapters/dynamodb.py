@@ -7,7 +7,7 @@ from typing import Any, cast
 from botocore.exceptions import ClientError
 
 from toqio_connector.adapters.aws import aws_errors, error_code
-from toqio_connector.models.customer import Connection, StoredCustomer
+from toqio_connector.models.customer import Connection, LinkRequest, StoredCustomer
 from toqio_connector.ports import CustomerExists, StaleWrite
 
 
@@ -100,20 +100,44 @@ class DynamoDbCustomerTable:
             raise StaleWrite(customer.id)
 
     def store_connection(self, customer_id: str, connection: Connection) -> bool:
-        """Store a linking outcome only if the customer's credentials are still the ones
-        checked and it differs from what is stored for them; False if not written."""
+        """Store a linking outcome only if the customer's credentials, and the operator's
+        relink request it answers (if any), are still the ones checked, and it differs from
+        what is stored; False if not written."""
         update = _set_all(connection.to_record())
-        update["ExpressionAttributeValues"][":checked"] = {"S": connection.secretVersionId}
+        values = update["ExpressionAttributeValues"]
+        values[":checked"] = {"S": connection.secretVersionId}
+        if connection.linkRequestId:
+            values[":asked"] = {"S": connection.linkRequestId}
+            asked = "linkRequestId = :asked"
+        else:
+            asked = "attribute_not_exists(linkRequestId)"
+        # #a0..#a5: status, reason, secretVersionId, version, checkedAt, linkRequestId
         try:
             with aws_errors():
                 self._client.update_item(
                     TableName=self.name,
                     Key={"id": {"S": customer_id}},
                     ConditionExpression=(
-                        "secretVersionId = :checked AND (attribute_not_exists(#a0)"
-                        " OR connectionSecretVersionId <> :checked"
-                        " OR #a0 <> :a0 OR #a1 <> :a1)"
+                        f"secretVersionId = :checked AND {asked} AND (attribute_not_exists(#a0)"
+                        " OR #a2 <> :checked OR #a0 <> :a0 OR #a1 <> :a1 OR NOT #a5 = :a5)"
                     ),
+                    **update,
+                )
+        except ClientError as exc:
+            if error_code(exc) != "ConditionalCheckFailedException":
+                raise
+            return False
+        return True
+
+    def request_link(self, customer_id: str, request: LinkRequest) -> bool:
+        """Record an operator's relink request on a stored customer; False if none."""
+        update = _set_all(request.to_record())
+        try:
+            with aws_errors():
+                self._client.update_item(
+                    TableName=self.name,
+                    Key={"id": {"S": customer_id}},
+                    ConditionExpression="attribute_exists(id)",
                     **update,
                 )
         except ClientError as exc:

@@ -24,8 +24,9 @@ class Connection:
     status: str  # CONNECTED or FAILED
     reason: str  # a code from rules/linking.py's REASONS
     secretVersionId: str  # noqa: N815 - the credentials checked
-    version: int  # the customer version the event named
+    version: int  # the customer version checked
     checkedAt: str  # noqa: N815
+    linkRequestId: str = ""  # noqa: N815 - the operator's relink request answered, if any
 
     ATTRIBUTES = (  # the item's attribute of each field
         ("status", "connectionStatus"),
@@ -33,6 +34,7 @@ class Connection:
         ("secretVersionId", "connectionSecretVersionId"),
         ("version", "connectionVersion"),
         ("checkedAt", "connectionCheckedAt"),
+        ("linkRequestId", "connectionLinkRequestId"),
     )
 
     def to_record(self) -> dict[str, Any]:
@@ -48,6 +50,30 @@ class Connection:
             secretVersionId=str(record.get("connectionSecretVersionId", "")),
             version=int(record.get("connectionVersion", 0)),
             checkedAt=str(record.get("connectionCheckedAt", "")),
+            linkRequestId=str(record.get("connectionLinkRequestId", "")),
+        )
+
+
+@dataclass(frozen=True)
+class LinkRequest:
+    """An operator's request to check a customer's credentials again (``toqio-admin
+    relink``), kept in the item: only what the item says makes the linker check again."""
+
+    id: str
+    requestedAt: str  # noqa: N815 - when it was asked: the retry window counts from it
+
+    ATTRIBUTES = (("id", "linkRequestId"), ("requestedAt", "linkRequestedAt"))
+
+    def to_record(self) -> dict[str, Any]:
+        return {attribute: getattr(self, name) for name, attribute in self.ATTRIBUTES}
+
+    @classmethod
+    def from_record(cls, record: dict[str, Any]) -> LinkRequest | None:
+        if not record.get("linkRequestId"):
+            return None
+        return cls(
+            id=str(record["linkRequestId"]),
+            requestedAt=str(record.get("linkRequestedAt", "")),
         )
 
 
@@ -63,6 +89,7 @@ class StoredCustomer:
     updatedAt: str  # noqa: N815
     version: int = 1
     connection: Connection | None = field(default=None, compare=False)  # written apart
+    linkRequest: LinkRequest | None = field(default=None, compare=False)  # noqa: N815 - apart too
 
     @property
     def current_connection(self) -> Connection | None:
@@ -71,6 +98,15 @@ class StoredCustomer:
         if connection is None or connection.secretVersionId != self.secretVersionId:
             return None
         return connection
+
+    @property
+    def pending_link_request(self) -> LinkRequest | None:
+        """The operator's relink request, unless the stored outcome answers it already."""
+        request = self.linkRequest
+        connection = self.current_connection
+        if request is None or (connection is not None and connection.linkRequestId == request.id):
+            return None
+        return request
 
     def view(self) -> dict[str, Any]:
         """The customer as Toqio sees it: Create's and Find's ``data``."""
@@ -84,6 +120,7 @@ class StoredCustomer:
         hold what a DynamoDB map cannot (deep nesting, empty keys, any number)."""
         record = asdict(self)
         del record["connection"]  # its own attributes, written by the linker only
+        del record["linkRequest"]  # written by an operator's relink only
         record["data"] = json.dumps(self.data, ensure_ascii=False, separators=(",", ":"))
         return record
 
@@ -99,6 +136,7 @@ class StoredCustomer:
             updatedAt=str(record.get("updatedAt", record["createdAt"])),
             version=int(record.get("version", 1)),
             connection=Connection.from_record(record),
+            linkRequest=LinkRequest.from_record(record),
         )
 
 

@@ -40,10 +40,19 @@ def _detail_type(event_name: str, old: StoredCustomer | None, new: StoredCustome
     return None
 
 
-def customer_detail(customer: StoredCustomer, detail_type: str) -> dict[str, Any]:
+def event_id(record: DynamoDBRecord) -> str:
+    """The event's id, the same at every delivery of its stream record (subscribers drop
+    duplicates by it): the record's own id, unique in the stream."""
+    if record.event_id:
+        return str(record.event_id)
+    return f"seq-{record.dynamodb.sequence_number if record.dynamodb else ''}"
+
+
+def customer_detail(customer: StoredCustomer, detail_type: str, eventid: str) -> dict[str, Any]:
     """``detail`` of CustomerCreated and CustomerUpdated."""
     return {
         "eventVersion": EVENT_VERSION,
+        "eventId": eventid,
         "customer": customer.view(),
         "secretArn": customer.secretArn,
         "secretVersionId": customer.secretVersionId,
@@ -52,10 +61,11 @@ def customer_detail(customer: StoredCustomer, detail_type: str) -> dict[str, Any
     }
 
 
-def connection_detail(customer_id: str, connection: Connection) -> dict[str, Any]:
+def connection_detail(customer_id: str, connection: Connection, eventid: str) -> dict[str, Any]:
     """``detail`` of CustomerConnectionChanged: the status, never a credential."""
     return {
         "eventVersion": EVENT_VERSION,
+        "eventId": eventid,
         "customerId": customer_id,
         "status": connection.status,
         "reason": connection.reason,
@@ -76,9 +86,9 @@ def change_event(record: DynamoDBRecord) -> dict[str, Any] | None:
     if detail_type is None:
         return None
     if detail_type == CONNECTION_CHANGED and new.connection is not None:
-        detail = connection_detail(new.id, new.connection)
+        detail = connection_detail(new.id, new.connection, event_id(record))
     else:
-        detail = customer_detail(new, detail_type)
+        detail = customer_detail(new, detail_type, event_id(record))
     return {
         "Source": SOURCE,
         "DetailType": detail_type,

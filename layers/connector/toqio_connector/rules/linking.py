@@ -1,23 +1,41 @@
 """Linking a customer to its payment provider: verify its credentials, store the outcome.
 
-Driven by the connector's own events (``CustomerCreated``, ``CustomerUpdated``), each
-naming the customer's ``version`` and ``secretVersionId``. The outcome is stored only if
-the customer's credentials are still the ones checked (a conditional write), so a
-result for older credentials never overwrites or is shown for newer ones, and a
-redelivered or out-of-order event changes nothing.
+Driven by the connector's own events (``CustomerCreated``, ``CustomerUpdated``) and by an
+operator's relink requests, all through the linker's queue. A message is only a hint:
+"look at customer X". Whoever may put events on the bus could forge one, so nothing in it
+is believed but the customer's id: the credentials (the secret and its version), the
+customer's version, when that version was stored and whether an operator asked for a
+new check all come from the customer's item. A forged or redelivered hint therefore does
+exactly what the genuine one would, or nothing.
+
+The outcome is stored only if the customer's credentials are still the ones checked (a
+conditional write), so a result for older credentials never overwrites or is shown for
+newer ones.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from uuid import uuid4
 
 from toqio_connector.models.clock import iso, utc_now
-from toqio_connector.models.customer import CONNECTED, FAILED, Connection, StoredCustomer
-from toqio_connector.models.errors import CustomerNotFound
+from toqio_connector.models.customer import (
+    CONNECTED,
+    FAILED,
+    Connection,
+    LinkRequest,
+    StoredCustomer,
+)
+from toqio_connector.models.errors import (
+    CustomerIdTaken,
+    CustomerNotFound,
+    CustomerSecretMissing,
+)
+from toqio_connector.models.request import is_customer_id
 from toqio_connector.ports import (
     ACCEPTED,
     REFUSED,
@@ -26,10 +44,9 @@ from toqio_connector.ports import (
     CustomerTable,
     LinkQueue,
     ProviderAdapter,
-    SecretNotFound,
-    SecretNotOurs,
     SecretStore,
 )
+from toqio_connector.rules.write_protocol import CustomerStore
 
 # reason code -> what it means (docs/linking.md lists them from here)
 REASONS = {
@@ -39,35 +56,52 @@ REASONS = {
     "PROVIDER_UNREACHABLE": "the provider could not be reached for the whole retry window",
 }
 DEFAULT_RETRY_WINDOW_SECONDS = 3600
+_LONG_AGO = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 class TryAgainLater(Exception):
-    """The provider (or the credentials' version) is not reachable yet: redeliver."""
+    """The provider is not reachable yet, within the retry window: redeliver."""
 
 
 @dataclass(frozen=True)
-class LinkRequest:
-    """What an event asks: link this customer, at these credentials."""
+class LinkHint:
+    """What a message on the linker's queue may say: which customer to look at."""
 
     customer_id: str
-    secret_arn: str
-    secret_version_id: str
-    version: int
-    sent_at: datetime  # the event's time: the retry window counts from it
-    relink: bool = False  # an operator's request: check again even if checked already
 
     @classmethod
-    def from_event(cls, event: dict[str, Any]) -> LinkRequest:
-        """From a CustomerCreated or CustomerUpdated EventBridge event."""
-        detail = event["detail"]
-        return cls(
-            customer_id=str(detail["customer"]["id"]),
-            secret_arn=str(detail["secretArn"]),
-            secret_version_id=str(detail["secretVersionId"]),
-            version=int(detail["version"]),
-            sent_at=datetime.fromisoformat(str(event["time"]).replace("Z", "+00:00")),
-            relink=detail.get("relink") is True,
-        )
+    def from_message(cls, body: str) -> LinkHint | None:
+        """The customer a message names (an EventBridge event's ``detail.customer.id``,
+        or ``detail.customerId``); None if it names none that could exist."""
+        try:
+            message = json.loads(body)
+        except ValueError:
+            return None
+        detail = message.get("detail") if isinstance(message, dict) else None
+        if not isinstance(detail, dict):
+            return None
+        customer = detail.get("customer")
+        named = customer.get("id") if isinstance(customer, dict) else detail.get("customerId")
+        if not isinstance(named, str) or not is_customer_id(named):
+            return None
+        return cls(named)
+
+
+def _moment(text: str) -> datetime:
+    """A time the connector stored; one it cannot read counts as long ago."""
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return _LONG_AGO
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def window_start(stored: StoredCustomer) -> datetime:
+    """When the retry window of the check due for ``stored`` opened: when its current
+    version was stored, or an operator's later relink request."""
+    start = _moment(stored.updatedAt)
+    request = stored.pending_link_request
+    return max(start, _moment(request.requestedAt)) if request else start
 
 
 def credentials_from(stored: StoredCustomer, document: dict[str, Any]) -> Credentials:
@@ -100,36 +134,37 @@ class Linker:
         clock: Clock = utc_now,
     ) -> None:
         self.table = table
-        self.secrets = secrets
+        self.store = CustomerStore(table, secrets, clock)  # reads through the write protocol
         self.provider = provider
         self.retry_window_seconds = retry_window_seconds
         self.clock = clock
 
-    def link(self, request: LinkRequest) -> Connection | None:
-        """The outcome stored for ``request``; None if there was nothing to do (the
-        customer is gone, has newer credentials, or these were checked already).
-        TryAgainLater while the provider is unreachable within the retry window."""
-        stored = self.table.get(request.customer_id)
-        if stored is None or stored.secretVersionId != request.secret_version_id:
-            return None  # gone, or a newer change has its own event
-        if stored.current_connection is not None and not request.relink:
-            return None  # checked already (a redelivery, or a change of other fields)
-        status, reason = self._check(request, stored)
+    def link(self, hint: LinkHint) -> Connection | None:
+        """The outcome stored for the customer ``hint`` names; None if there was nothing
+        to do (the customer is gone, or its current credentials were checked already and
+        no operator asked for another check). TryAgainLater while the provider is
+        unreachable within the retry window."""
+        stored = self.table.get(hint.customer_id)
+        if stored is None:
+            return None
+        request = stored.pending_link_request
+        if stored.current_connection is not None and request is None:
+            return None  # checked already (a redelivery, a forgery, a change of other fields)
+        status, reason = self._check(stored)
         connection = Connection(
             status=status,
             reason=reason,
-            secretVersionId=request.secret_version_id,
-            version=request.version,
+            secretVersionId=stored.secretVersionId,
+            version=stored.version,
             checkedAt=iso(self.clock()),
+            linkRequestId=stored.linkRequest.id if stored.linkRequest else "",
         )
-        return connection if self.table.store_connection(request.customer_id, connection) else None
+        return connection if self.table.store_connection(stored.id, connection) else None
 
-    def _check(self, request: LinkRequest, stored: StoredCustomer) -> tuple[str, str]:
-        try:
-            document = self.secrets.get(request.secret_arn, request.secret_version_id).value
-        except SecretNotFound:  # the version is copied in right after the item is written
-            return self._unreachable(request, "credentials not readable yet")
-        except SecretNotOurs:
+    def _check(self, stored: StoredCustomer) -> tuple[str, str]:
+        try:  # the values the item names; a half-done change's write is finished first
+            document = self.store.secret_values(stored)
+        except (CustomerIdTaken, CustomerSecretMissing):  # not the connector's, or deleted
             return FAILED, "CREDENTIALS_MISSING"
         credentials = credentials_from(stored, document.get_secret_value())
         if any(not getattr(credentials, name) for name in self.provider.required):
@@ -139,34 +174,25 @@ class Linker:
             return CONNECTED, "CREDENTIALS_ACCEPTED"
         if verdict.outcome == REFUSED:
             return FAILED, "CREDENTIALS_REFUSED"
-        return self._unreachable(request, verdict.detail)
-
-    def _unreachable(self, request: LinkRequest, why: str) -> tuple[str, str]:
-        waited = (self.clock() - request.sent_at).total_seconds()
+        waited = (self.clock() - window_start(stored)).total_seconds()
         if waited < self.retry_window_seconds:
-            raise TryAgainLater(why)
+            raise TryAgainLater(verdict.detail)
         return FAILED, "PROVIDER_UNREACHABLE"
 
 
 RELINK_SOURCE = "toqio.connector.admin"
 
 
-def relink_message(customer: StoredCustomer, now: datetime) -> dict[str, Any]:
-    """An operator's request to link ``customer`` again, shaped as the events the linker
-    reads (an EventBridge event): it goes through the same queue and the same rule."""
+def relink_message(customer_id: str, now: datetime) -> dict[str, Any]:
+    """The hint that an operator asked to link ``customer_id`` again, shaped as the events
+    the linker reads (an EventBridge event). The request itself is in the item."""
     return {
         "version": "0",
         "id": str(uuid4()),
         "source": RELINK_SOURCE,
         "detail-type": "LinkRequested",
         "time": iso(now),
-        "detail": {
-            "customer": {"id": customer.id},
-            "secretArn": customer.secretArn,
-            "secretVersionId": customer.secretVersionId,
-            "version": customer.version,
-            "relink": True,
-        },
+        "detail": {"customerId": customer_id},
     }
 
 
@@ -178,12 +204,12 @@ class Relinker:
         self.queue = queue
         self.clock = clock
 
-    def relink(self, customer_id: str) -> StoredCustomer:
-        stored = self.table.get(customer_id)
-        if stored is None:
+    def relink(self, customer_id: str) -> None:
+        """Record the request in the customer's item, then hint the linker to look."""
+        now = self.clock()
+        if not self.table.request_link(customer_id, LinkRequest(str(uuid4()), iso(now))):
             raise CustomerNotFound()
-        self.queue.send([relink_message(stored, self.clock())])
-        return stored
+        self.queue.send([relink_message(customer_id, now)])
 
     def failed(self) -> Iterator[StoredCustomer]:
         """Every customer whose current credentials were checked and FAILED."""
