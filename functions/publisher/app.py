@@ -22,6 +22,7 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 )
 
 from toqio_connector import bootstrap
+from toqio_connector.adapters.aws import invocation_deadline
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
@@ -44,7 +45,10 @@ class EventNotDelivered(Exception):
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     records = list(DynamoDBStreamEvent(event).records)
-    result = publisher.publish(records)
+    # A PutEvents attempt starts only if it can end before the function's timeout: what
+    # could not be sent is reported for redelivery, never cut off half sent.
+    with invocation_deadline(context):
+        result = publisher.publish(records)
     failed = result.failed
     if failed:
         logger.warning("events not delivered", extra={"failures": failed})

@@ -33,7 +33,8 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from functools import cache
+from dataclasses import dataclass
+from functools import cache, partial
 from typing import Any
 
 import botocore.session
@@ -62,12 +63,35 @@ RESERVE_SECONDS = 0.5  # after the last AWS call: build and send the answer
 _BACKOFF_CAP_SECONDS = 20.0
 _RETRY_AFTER_EXTRA_SECONDS = 5.0
 
-_CONFIG = Config(
-    retries={"mode": "standard", "max_attempts": MAX_ATTEMPTS},
-    connect_timeout=CONNECT_TIMEOUT_SECONDS,
-    read_timeout=READ_TIMEOUT_SECONDS,
-    tcp_keepalive=True,
-)
+
+@dataclass(frozen=True)
+class Timeouts:
+    """How long one attempt of a service's calls may take, and how many attempts."""
+
+    connect: float = CONNECT_TIMEOUT_SECONDS
+    read: float = READ_TIMEOUT_SECONDS
+    attempts: int = MAX_ATTEMPTS
+
+    @property
+    def attempt(self) -> float:
+        return self.connect + self.read
+
+    def config(self) -> Config:
+        return Config(
+            retries={"mode": "standard", "max_attempts": self.attempts},
+            connect_timeout=self.connect,
+            read_timeout=self.read,
+            tcp_keepalive=True,
+        )
+
+
+# EventBridge's PutEvents can take seconds when the service is slow, and one that answers
+# after the read timeout has landed all the same: a retry then sends the same events
+# again. So its read timeout is far longer than DynamoDB's; the publisher's 30 s hold one
+# whole attempt and a retry (under the invocation's deadline, below), and subscribers drop
+# what still arrives twice by the event's id.
+EVENTS_TIMEOUTS = Timeouts(connect=CONNECT_TIMEOUT_SECONDS, read=10.0, attempts=MAX_ATTEMPTS)
+TIMEOUTS = {"events": EVENTS_TIMEOUTS}  # service -> its timeouts; the others: Timeouts()
 
 # Error codes that mean "AWS is throttling or unwell": the request may be retried.
 TRANSIENT_CODES = frozenset(
@@ -114,14 +138,16 @@ def _seconds_left() -> float | None:
     return None if deadline is None else deadline - time.monotonic()
 
 
-def _attempt_fits(**_kwargs: Any) -> None:
+def _attempt_fits(attempt_seconds: float = ATTEMPT_SECONDS, **_kwargs: Any) -> None:
     """botocore's ``before-send``: raising here ends the call, before anything is sent."""
     left = _seconds_left()
-    if left is not None and left < ATTEMPT_SECONDS + RESERVE_SECONDS:
+    if left is not None and left < attempt_seconds + RESERVE_SECONDS:
         raise ServiceUnavailable(cause="DeadlineExceeded")
 
 
-def _retry_fits(attempts: int, response: Any = None, **_kwargs: Any) -> bool | None:
+def _retry_fits(
+    attempts: int, response: Any = None, attempt_seconds: float = ATTEMPT_SECONDS, **_kwargs: Any
+) -> bool | None:
     """botocore's ``needs-retry``, consulted first: False means "no retry", None leaves
     the decision to botocore's retry policy."""
     left = _seconds_left()
@@ -130,7 +156,7 @@ def _retry_fits(attempts: int, response: Any = None, **_kwargs: Any) -> bool | N
     backoff = min(2.0 ** (attempts - 1), _BACKOFF_CAP_SECONDS)
     if response is not None and "x-amz-retry-after" in response[0].headers:
         backoff += _RETRY_AFTER_EXTRA_SECONDS
-    return None if left >= backoff + ATTEMPT_SECONDS + RESERVE_SECONDS else False
+    return None if left >= backoff + attempt_seconds + RESERVE_SECONDS else False
 
 
 @cache
@@ -143,12 +169,14 @@ def client(service: str) -> Any:
     """
     if not _session:
         _session.append(botocore.session.get_session())
-    created = _session[0].create_client(service, config=_CONFIG)
+    timeouts = TIMEOUTS.get(service, Timeouts())
+    created = _session[0].create_client(service, config=timeouts.config())
     events, name = created.meta.events, created.meta.service_model.service_id.hyphenize()
-    events.register_first(f"before-send.{name}", _attempt_fits)
+    length = {"attempt_seconds": timeouts.attempt}
+    events.register_first(f"before-send.{name}", partial(_attempt_fits, **length))
     # botocore-stubs types every handler as returning None; a needs-retry handler's answer
     # is its return value (False: no retry). First: where botocore's own is.
-    events.register_first(f"needs-retry.{name}", _retry_fits)  # type: ignore[arg-type]
+    events.register_first(f"needs-retry.{name}", partial(_retry_fits, **length))  # type: ignore[arg-type]
     return created
 
 
@@ -165,7 +193,8 @@ def after_restore() -> None:
 def new_client(service: str, profile: str | None = None, region: str | None = None) -> Any:
     """A client of its own session: the operator command's, with its profile and region."""
     session = botocore.session.Session(profile=profile)
-    return session.create_client(service, region_name=region, config=_CONFIG)
+    config = TIMEOUTS.get(service, Timeouts()).config()
+    return session.create_client(service, region_name=region, config=config)
 
 
 def error_code(exc: ClientError) -> str:
