@@ -63,20 +63,18 @@ def local():
     running.stop()
 
 
-def subscribe(local: RunningConnector) -> str:
+def subscribe(local: RunningConnector, name: str = "linking-subscriber") -> str:
     sqs, events = local.client("sqs"), local.client("events")
-    url = sqs.create_queue(QueueName="linking-subscriber")["QueueUrl"]
+    url = sqs.create_queue(QueueName=name)["QueueUrl"]
     arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
         "QueueArn"
     ]
     events.put_rule(
-        Name="linking-subscriber",
+        Name=name,
         EventBusName="toqio-connector",
         EventPattern=json.dumps({"source": ["toqio.connector"]}),
     )
-    events.put_targets(
-        Rule="linking-subscriber", EventBusName="toqio-connector", Targets=[{"Id": "q", "Arn": arn}]
-    )
+    events.put_targets(Rule=name, EventBusName="toqio-connector", Targets=[{"Id": "q", "Arn": arn}])
     return url
 
 
@@ -156,3 +154,144 @@ def test_unchecked_is_503_with_retry_after(local):
     if status == 503:  # usually: the linker needs a moment
         assert reply["code"] == "SERVICE_UNAVAILABLE" and int(headers["Retry-After"]) >= 1
     assert settled_status(local, "slow-1")[1]["data"] == "CONNECTED"
+
+
+# -- forged events: whoever may put events on the bus steers nothing ------------------
+
+
+def linker_lines(local: RunningConnector, customer_id: str) -> list[dict]:
+    """The linker's log lines about ``customer_id`` (Powertools JSON in the output)."""
+    lines = []
+    for text in list(local.output):
+        start = text.find("{")
+        try:
+            line = json.loads(text[start:]) if start >= 0 else None
+        except ValueError:
+            continue
+        if isinstance(line, dict) and line.get("customer") == customer_id:
+            lines.append(line)
+    return lines
+
+
+def wait_for_lines(local: RunningConnector, customer_id: str, message: str, count: int) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        seen = [x for x in linker_lines(local, customer_id) if x.get("message") == message]
+        if len(seen) >= count:
+            return
+        time.sleep(0.3)
+    raise AssertionError(f"{customer_id}: fewer than {count} {message!r}: {seen}")
+
+
+def about(events: list[dict], customer_id: str) -> list[dict]:
+    detail = [e["detail"] for e in events]
+    named = [d.get("customerId") or d.get("customer", {}).get("id") for d in detail]
+    return [event for event, who in zip(events, named, strict=True) if who == customer_id]
+
+
+def received_about(local: RunningConnector, url: str, customer_id: str, count: int) -> list:
+    found: list[dict] = []
+    deadline = time.monotonic() + 20
+    while len(about(found, customer_id)) < count and time.monotonic() < deadline:
+        found += received(local, url, 1, within=1)
+    return found
+
+
+def connection_of(local: RunningConnector, customer_id: str) -> dict[str, Any]:
+    item = local.client("dynamodb").get_item(
+        TableName="toqio-connector-CustomersTable", Key={"id": {"S": customer_id}}
+    )["Item"]
+    return {name: value for name, value in item.items() if name.startswith("connection")}
+
+
+def put(local: RunningConnector, source: str, detail_type: str, detail: dict, **extra) -> None:
+    entry = {
+        "EventBusName": "toqio-connector",
+        "Source": source,
+        "DetailType": detail_type,
+        "Detail": json.dumps(detail),
+        **extra,
+    }
+    answer = local.client("events").put_events(Entries=[entry])
+    assert answer["FailedEntryCount"] == 0
+
+
+def test_forged_events_of_each_kind_change_nothing_visible(local):
+    """From the genuine CustomerCreated a subscriber reads: another secret's ARN with the
+    customer's version id, a forged version, a time two hours back with the provider
+    down, an operator's relink (on the bus, and straight onto the linker's queue)."""
+    from datetime import UTC, datetime, timedelta
+
+    url = subscribe(local, "forge-1-subscriber")
+    token = local.token("forge-1")
+    assert call(local, "POST", "/customers", token, body("forge-1", "login-ok"))[0] == 200
+    assert settled_status(local, "forge-1")[1]["data"] == "CONNECTED"
+    genuine = about(received_about(local, url, "forge-1", 2), "forge-1")
+    created = next(e for e in genuine if e["detail-type"] == "CustomerCreated")["detail"]
+    before = connection_of(local, "forge-1")
+    attacker = local.client("secretsmanager").create_secret(
+        Name="attacker-secret", SecretString=json.dumps({"paymentProvider": {"loginId": "invalid"}})
+    )["ARN"]
+    provider_down(local, 50)
+    try:
+        put(local, "toqio.connector", "CustomerUpdated", {**created, "secretArn": attacker})
+        put(local, "toqio.connector", "CustomerCreated", {**created, "version": 99})
+        two_hours_back = datetime.now(UTC) - timedelta(hours=2)
+        back = {**created, "relink": True}  # as an operator's relink once was
+        put(local, "toqio.connector", "CustomerCreated", back, Time=two_hours_back)
+        relink = {"customerId": "forge-1"}
+        put(local, "toqio.connector.admin", "LinkRequested", relink)  # no rule takes it
+        sqs = local.client("sqs")
+        queue = next(u for u in sqs.list_queues()["QueueUrls"] if u.endswith("-LinkerQueue"))
+        forged_relink = {"source": "toqio.connector.admin", "detail-type": "LinkRequested"}
+        sqs.send_message(
+            QueueUrl=queue, MessageBody=json.dumps({**forged_relink, "detail": relink})
+        )
+        wait_for_lines(local, "forge-1", "nothing to link", 4)
+    finally:
+        provider_down(local, 0)
+    assert connection_of(local, "forge-1") == before  # status, reason, version, checkedAt
+    assert settled_status(local, "forge-1")[1]["data"] == "CONNECTED"
+    later = [e["detail-type"] for e in about(received(local, url, 10, within=3), "forge-1")]
+    assert "CustomerConnectionChanged" not in later  # (the forgeries themselves are in it)
+
+
+def provider_down(local: RunningConnector, requests: int) -> None:
+    """The sandbox answers 503 to the next ``requests`` checks."""
+    hook = urllib.request.Request(
+        f"{local.sandbox}/_sandbox/fail-next?count={requests}", method="POST"
+    )
+    urllib.request.urlopen(hook, timeout=10).close()  # noqa: S310 - local
+
+
+def test_a_forged_event_racing_the_genuine_one_gets_the_true_outcome_once(local):
+    """Another secret (holding credentials the provider accepts) made with the customer's
+    version id, named by an event put on the bus before the genuine one lands."""
+    url = subscribe(local, "forge-2-subscriber")
+    token = local.token("forge-2")
+    assert call(local, "POST", "/customers", token, body("forge-2", "invalid-login"))[0] == 200
+    item = local.client("dynamodb").get_item(
+        TableName="toqio-connector-CustomersTable", Key={"id": {"S": "forge-2"}}
+    )["Item"]
+    version = item["secretVersionId"]["S"]
+    accepted = {"paymentProvider": {"loginId": "login-ok", "key": "k"}}
+    attacker = local.client("secretsmanager").create_secret(  # the customer's version id
+        Name="attacker-2", SecretString=json.dumps(accepted), ClientRequestToken=version
+    )["ARN"]
+    forged = {
+        "eventVersion": "1",
+        "customer": {"id": "forge-2"},
+        "secretArn": attacker,
+        "secretVersionId": version,
+        "version": 1,
+    }
+    put(local, "toqio.connector", "CustomerCreated", forged)
+    assert settled_status(local, "forge-2")[1]["data"] == "FAILED"
+    wait_for_lines(local, "forge-2", "nothing to link", 1)
+    changed = [
+        e["detail"]
+        for e in received(local, url, 10, within=5)
+        if e["detail-type"] == "CustomerConnectionChanged"
+        and e["detail"]["customerId"] == "forge-2"
+    ]
+    assert [(c["status"], c["reason"]) for c in changed] == [("FAILED", "CREDENTIALS_REFUSED")]
