@@ -61,7 +61,9 @@ def _customer_id(text: str) -> str:
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="toqio-admin", description=__doc__.split("\n\n")[0])
     top.add_argument("--profile", help="AWS profile (default: the usual AWS chain)")
-    top.add_argument("--region", help="AWS region (default: the profile's or AWS_REGION)")
+    top.add_argument(
+        "--region", help="AWS region (default: AWS_DEFAULT_REGION, else the profile's)"
+    )
     top.add_argument(
         "--table",
         default=os.environ.get("TABLE_NAME"),
