@@ -447,7 +447,7 @@ def test_ctrl_c_is_an_exit_code_not_a_traceback(env, monkeypatch, capsys):
     def interrupted(_args):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(cli, "run", interrupted)
+    monkeypatch.setattr(cli, "_operate", interrupted)
     assert cli.main(["show", "a1"]) == cli.EXIT_INTERRUPTED
     assert "interrupted" in capsys.readouterr().err
 
@@ -578,3 +578,67 @@ def test_relink_failed_says_interrupted_only_when_it_was(env, monkeypatch, capsy
     monkeypatch.setattr(Relinker, "relink_all", interrupted)
     assert run("relink", "--failed") == cli.EXIT_INTERRUPTED
     assert "interrupted after 0 of 0" in capsys.readouterr().err
+
+
+# Every subcommand, as far as its first AWS call.
+EVERY_COMMAND = [
+    ["show", "a1"],
+    ["set", "a1", "riskTier=HIGH"],
+    ["backfill", "settlementDelayDays", "--value", "2", "--yes"],
+    ["relink", "a1"],
+    ["relink", "--failed"],
+]
+
+
+def told(capsys) -> str:
+    """The one line a command that could not be done says why in: no traceback, nothing
+    else on standard error but the registry it loaded, nothing on standard output."""
+    captured = capsys.readouterr()
+    assert "Traceback" not in captured.err and captured.out == ""
+    lines = [line for line in captured.err.splitlines() if not line.startswith("registry: ")]
+    assert len(lines) == 1, captured.err
+    return lines[0]
+
+
+@pytest.fixture
+def empty_account(monkeypatch):
+    """An emulated account with nothing in it, and no table or queue named by variables."""
+    set_aws_env(monkeypatch)
+    monkeypatch.setenv("CUSTOM_PARAMETERS_FILE", str(EXAMPLE_REGISTRY))
+    monkeypatch.delenv("TABLE_NAME", raising=False)
+    monkeypatch.delenv("LINKER_QUEUE_URL", raising=False)
+    with mock_aws():
+        yield
+
+
+@pytest.mark.parametrize("argv", EVERY_COMMAND, ids=" ".join)
+def test_no_table_named_nor_found_is_a_usage_error_saying_so(empty_account, argv, capsys):
+    assert cli.main(argv) == cli.EXIT_USAGE
+    assert told(capsys) == (
+        "toqio-admin: --table is required (or set TABLE_NAME):"
+        " no table in eu-west-1 has CustomersTable in its name"
+    )
+
+
+def test_two_customers_tables_are_a_usage_error_naming_both(empty_account, capsys):
+    for name in ("a-CustomersTable", "b-CustomersTable"):
+        boto3.client("dynamodb").create_table(
+            TableName=name,
+            KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+    assert cli.main(["show", "a1"]) == cli.EXIT_USAGE
+    assert told(capsys).endswith(
+        "2 tables in eu-west-1 have CustomersTable in their names:"
+        " a-CustomersTable, b-CustomersTable"
+    )
+
+
+@pytest.mark.parametrize("argv", [["relink", "a1"], ["relink", "--failed"]], ids=" ".join)
+def test_no_queue_named_nor_found_is_a_usage_error_saying_so(empty_account, argv, capsys):
+    assert cli.main(["--table", TABLE, *argv]) == cli.EXIT_USAGE
+    assert told(capsys) == (
+        "toqio-admin: --queue is required (or set LINKER_QUEUE_URL):"
+        " no queue in eu-west-1 has LinkerQueue in its name"
+    )
