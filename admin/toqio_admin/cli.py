@@ -17,9 +17,15 @@ import os
 import sys
 import time
 from collections import Counter
-from typing import Any
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 EXIT_INVALID, EXIT_USAGE, EXIT_STALE, EXIT_UNAVAILABLE, EXIT_INTERRUPTED = 1, 2, 3, 4, 130
+EXIT_UNREACHABLE = 5  # AWS cannot be reached, or the table or queue does not exist
+LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+
+if TYPE_CHECKING:
+    from toqio_connector.adapters.aws import AwsProblem
 
 
 def _not_json(name: str) -> Any:
@@ -348,10 +354,55 @@ def _refused(exc: Exception, args: argparse.Namespace) -> int | None:
 def _failed(exc: Exception, args: argparse.Namespace) -> int | None:
     """Say why the command could not be done, in one line; its exit code. None for an
     unexpected error (its traceback is printed)."""
+    from toqio_connector.adapters.aws import aws_problem
+
     if isinstance(exc, UsageError):
         _say(f"toqio-admin: {exc}")
         return EXIT_USAGE
-    return _refused(exc, args)
+    problem = aws_problem(exc)
+    if problem is None:
+        return _refused(exc, args)
+    code, message = _unusable(problem, args)
+    _say(f"toqio-admin: {message}")
+    return code
+
+
+def _unusable(problem: AwsProblem, args: argparse.Namespace) -> tuple[int, str]:
+    """The exit code and message of a problem with AWS itself: what is wrong, and what to
+    do about it."""
+    from toqio_connector.adapters.aws import where
+
+    kind, endpoint = problem.kind, problem.endpoint or "its endpoint"
+    if kind == "unreachable":
+        if urlsplit(endpoint).hostname in LOCAL_HOSTS:
+            hint = "is `make run` running, and AWS_ENDPOINT_URL its address?"
+        else:
+            hint = "check --region, AWS_ENDPOINT_URL and the network"
+        return EXIT_UNREACHABLE, f"cannot reach AWS at {endpoint}: {problem.detail}; {hint}"
+    if kind == "unanswered":
+        return EXIT_UNAVAILABLE, f"AWS at {endpoint} did not answer in time: retry shortly"
+    if kind in ("no-table", "no-queue"):
+        service, name, option, variable = (
+            ("dynamodb", f"table {args.table!r}", "--table", "TABLE_NAME")
+            if kind == "no-table"
+            else ("sqs", f"queue {getattr(args, 'queue', '')}", "--queue", "LINKER_QUEUE_URL")
+        )
+        at, region = where(service, args.profile, args.region)
+        return EXIT_UNREACHABLE, (
+            f"{name} does not exist in {region} at {at}: check {option} (or {variable})"
+            " and --region"
+        )
+    why = f" ({problem.detail})" if problem.detail else ""
+    return EXIT_USAGE, _UNCONFIGURED[kind].format(detail=problem.detail, why=why)
+
+
+_UNCONFIGURED = {
+    "no-region": "no AWS region: give --region, or set AWS_DEFAULT_REGION, or a region in"
+    " the AWS profile",
+    "no-profile": "no AWS profile named {detail!r}: check --profile (or AWS_PROFILE)",
+    "no-credentials": "no usable AWS credentials{why}: give --profile (or set AWS_PROFILE), or"
+    " set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (any values for `make run`)",
+}
 
 
 def _backfill(updater: Any, args: argparse.Namespace) -> int:
