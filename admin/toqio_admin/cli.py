@@ -17,9 +17,15 @@ import os
 import sys
 import time
 from collections import Counter
-from typing import Any
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 EXIT_INVALID, EXIT_USAGE, EXIT_STALE, EXIT_UNAVAILABLE, EXIT_INTERRUPTED = 1, 2, 3, 4, 130
+EXIT_UNREACHABLE = 5  # AWS cannot be reached, or the table or queue does not exist
+LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+
+if TYPE_CHECKING:
+    from toqio_connector.adapters.aws import AwsProblem
 
 
 def _not_json(name: str) -> Any:
@@ -61,7 +67,9 @@ def _customer_id(text: str) -> str:
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="toqio-admin", description=__doc__.split("\n\n")[0])
     top.add_argument("--profile", help="AWS profile (default: the usual AWS chain)")
-    top.add_argument("--region", help="AWS region (default: the profile's or AWS_REGION)")
+    top.add_argument(
+        "--region", help="AWS region (default: AWS_DEFAULT_REGION, else the profile's)"
+    )
     top.add_argument(
         "--table",
         default=os.environ.get("TABLE_NAME"),
@@ -126,6 +134,10 @@ class InputRefused(Exception):
     """A secret value that is not text; the message never quotes it."""
 
 
+class UsageError(Exception):
+    """A setting the command cannot do without (exit 2); the message says which and how."""
+
+
 def _line(raw: bytes, name: str) -> str:
     """One line of standard input as a value: UTF-8 text without its line ending (nor a
     byte order mark, which some editors put at the start of a file)."""
@@ -164,15 +176,29 @@ def _read_secrets(names: list[str]) -> dict[str, str]:
 
 
 def _table_name(args: argparse.Namespace) -> str:
-    if args.table:
-        return str(args.table)
-    from toqio_connector.adapters.aws import new_client
+    """``--table``, else ``TABLE_NAME``, else the one table named *CustomersTable*; kept
+    in ``args.table`` for the messages."""
+    if not args.table:
+        from toqio_connector.adapters.aws import new_client
 
-    names = new_client("dynamodb", args.profile, args.region).list_tables()["TableNames"]
-    matches = [name for name in names if "CustomersTable" in name]
-    if len(matches) != 1:
-        raise SystemExit(f"cannot tell the customers table among {matches or names}: use --table")
-    return matches[0]
+        dynamodb = new_client("dynamodb", args.profile, args.region)
+        names = dynamodb.list_tables()["TableNames"]
+        matches = [name for name in names if "CustomersTable" in name]
+        if len(matches) != 1:
+            raise UsageError(
+                "--table is required (or set TABLE_NAME): "
+                + _not_one(matches, "table", "CustomersTable", dynamodb.meta.region_name)
+            )
+        args.table = matches[0]
+    return str(args.table)
+
+
+def _not_one(matches: list[str], kind: str, part: str, region: str) -> str:
+    """Why discovery found no single resource, naming the matches if any (not every
+    table or queue in the account)."""
+    if not matches:
+        return f"no {kind} in {region} has {part} in its name"
+    return f"{len(matches)} {kind}s in {region} have {part} in their names: {', '.join(matches)}"
 
 
 def _say(message: str) -> None:
@@ -195,15 +221,21 @@ def _emit(customer: Any) -> None:
 
 
 def _queue_url(args: argparse.Namespace) -> str:
-    if args.queue:
-        return str(args.queue)
-    from toqio_connector.adapters.aws import new_client
+    """``--queue``, else ``LINKER_QUEUE_URL``, else the one *LinkerQueue*; kept in
+    ``args.queue`` for the messages."""
+    if not args.queue:
+        from toqio_connector.adapters.aws import new_client
 
-    urls = new_client("sqs", args.profile, args.region).list_queues().get("QueueUrls", [])
-    matches = [url for url in urls if "LinkerQueue" in url and "DeadLetter" not in url]
-    if len(matches) != 1:
-        raise SystemExit(f"cannot tell the linker queue among {matches or urls}: use --queue")
-    return matches[0]
+        sqs = new_client("sqs", args.profile, args.region)
+        urls = sqs.list_queues().get("QueueUrls", [])
+        matches = [url for url in urls if "LinkerQueue" in url and "DeadLetter" not in url]
+        if len(matches) != 1:
+            raise UsageError(
+                "--queue is required (or set LINKER_QUEUE_URL): "
+                + _not_one(matches, "queue", "LinkerQueue", sqs.meta.region_name)
+            )
+        args.queue = matches[0]
+    return str(args.queue)
 
 
 def _change(updater: Any, args: argparse.Namespace) -> int:
@@ -319,14 +351,58 @@ def _refused(exc: Exception, args: argparse.Namespace) -> int | None:
     return None
 
 
-def run(args: argparse.Namespace) -> int:
-    try:
-        return _operate(args)
-    except Exception as exc:
-        code = _refused(exc, args)
-        if code is None:
-            raise
-        return code
+def _failed(exc: Exception, args: argparse.Namespace) -> int | None:
+    """Say why the command could not be done, in one line; its exit code. None for an
+    unexpected error (its traceback is printed)."""
+    from toqio_connector.adapters.aws import aws_problem
+
+    if isinstance(exc, UsageError):
+        _say(f"toqio-admin: {exc}")
+        return EXIT_USAGE
+    problem = aws_problem(exc)
+    if problem is None:
+        return _refused(exc, args)
+    code, message = _unusable(problem, args)
+    _say(f"toqio-admin: {message}")
+    return code
+
+
+def _unusable(problem: AwsProblem, args: argparse.Namespace) -> tuple[int, str]:
+    """The exit code and message of a problem with AWS itself: what is wrong, and what to
+    do about it."""
+    from toqio_connector.adapters.aws import where
+
+    kind, endpoint = problem.kind, problem.endpoint or "its endpoint"
+    if kind == "unreachable":
+        if urlsplit(endpoint).hostname in LOCAL_HOSTS:
+            hint = "is `make run` running, and AWS_ENDPOINT_URL its address?"
+        else:
+            hint = "check --region, AWS_ENDPOINT_URL and the network"
+        return EXIT_UNREACHABLE, f"cannot reach AWS at {endpoint}: {problem.detail}; {hint}"
+    if kind == "unanswered":
+        return EXIT_UNAVAILABLE, f"AWS at {endpoint} did not answer in time: retry shortly"
+    if kind in ("no-table", "no-queue"):
+        service, name, option, variable = (
+            ("dynamodb", f"table {args.table!r}", "--table", "TABLE_NAME")
+            if kind == "no-table"
+            else ("sqs", f"queue {getattr(args, 'queue', '')}", "--queue", "LINKER_QUEUE_URL")
+        )
+        at, region = where(service, args.profile, args.region)
+        return EXIT_UNREACHABLE, (
+            f"{name} does not exist in {region} at {at}: check {option} (or {variable})"
+            " and --region"
+        )
+    why = f" ({problem.detail})" if problem.detail else ""
+    return EXIT_USAGE, _UNCONFIGURED[kind].format(detail=problem.detail, why=why)
+
+
+_UNCONFIGURED = {
+    "no-region": "no AWS region: give --region, or set AWS_DEFAULT_REGION, or a region in"
+    " the AWS profile",
+    "no-profile": "no AWS profile named {detail!r}: check --profile (or AWS_PROFILE)",
+    "no-credentials": "no usable AWS credentials{why}: give --profile (or set AWS_PROFILE), or"
+    " set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (any values for `make run`)",
+}
 
 
 def _backfill(updater: Any, args: argparse.Namespace) -> int:
@@ -416,11 +492,20 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run the command. What stops it is told here, in one line with its exit code; but
+    argparse's usage errors (they exit 2 themselves) and unexpected errors (a traceback,
+    exit 1)."""
+    args = _parse(argv)
     try:
-        return run(_parse(argv))
+        return _operate(args)
     except KeyboardInterrupt:
         _say("interrupted: a change in progress is either stored whole or not at all")
         return EXIT_INTERRUPTED
+    except Exception as exc:
+        code = _failed(exc, args)
+        if code is None:
+            raise
+        return code
 
 
 if __name__ == "__main__":

@@ -7,6 +7,9 @@ import io
 import json
 import os
 import re
+import socket
+import subprocess
+import sys
 from pathlib import Path
 
 import boto3
@@ -25,6 +28,7 @@ from tests.harness.aws import (
 from tests.harness.handlers import Context, call, load_handler
 from tests.harness.registries import EXAMPLE_REGISTRY
 from toqio_admin import cli
+from toqio_connector.adapters import aws
 from toqio_connector.ports import StaleWrite
 from toqio_connector.rules.operator_changes import Change, CustomerUpdater
 from toqio_connector.rules.registry import load_registry
@@ -447,7 +451,7 @@ def test_ctrl_c_is_an_exit_code_not_a_traceback(env, monkeypatch, capsys):
     def interrupted(_args):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(cli, "run", interrupted)
+    monkeypatch.setattr(cli, "_operate", interrupted)
     assert cli.main(["show", "a1"]) == cli.EXIT_INTERRUPTED
     assert "interrupted" in capsys.readouterr().err
 
@@ -518,6 +522,7 @@ def test_the_exit_codes_documented_are_the_commands():
     table = text.split("## Exit codes", 1)[1].split("\n## ", 1)[0]
     documented = {int(code) for code in re.findall(r"^\| (\d+) \|", table, re.M)}
     codes = {cli.EXIT_INVALID, cli.EXIT_USAGE, cli.EXIT_STALE, cli.EXIT_UNAVAILABLE}
+    codes |= {cli.EXIT_UNREACHABLE}
     assert documented == {0, *codes, cli.EXIT_INTERRUPTED}
 
 
@@ -577,3 +582,201 @@ def test_relink_failed_says_interrupted_only_when_it_was(env, monkeypatch, capsy
     monkeypatch.setattr(Relinker, "relink_all", interrupted)
     assert run("relink", "--failed") == cli.EXIT_INTERRUPTED
     assert "interrupted after 0 of 0" in capsys.readouterr().err
+
+
+# Every subcommand, as far as its first AWS call.
+EVERY_COMMAND = [
+    ["show", "a1"],
+    ["set", "a1", "riskTier=HIGH"],
+    ["backfill", "settlementDelayDays", "--value", "2", "--yes"],
+    ["relink", "a1"],
+    ["relink", "--failed"],
+]
+
+
+def told(capsys) -> str:
+    """The one line a command that could not be done says why in: no traceback, nothing
+    else on standard error but the registry it loaded, nothing on standard output."""
+    captured = capsys.readouterr()
+    assert "Traceback" not in captured.err and captured.out == ""
+    lines = [line for line in captured.err.splitlines() if not line.startswith("registry: ")]
+    assert len(lines) == 1, captured.err
+    return lines[0]
+
+
+@pytest.fixture
+def empty_account(monkeypatch):
+    """An emulated account with nothing in it, and no table or queue named by variables."""
+    set_aws_env(monkeypatch)
+    monkeypatch.setenv("CUSTOM_PARAMETERS_FILE", str(EXAMPLE_REGISTRY))
+    monkeypatch.delenv("TABLE_NAME", raising=False)
+    monkeypatch.delenv("LINKER_QUEUE_URL", raising=False)
+    with mock_aws():
+        yield
+
+
+@pytest.mark.parametrize("argv", EVERY_COMMAND, ids=" ".join)
+def test_no_table_named_nor_found_is_a_usage_error_saying_so(empty_account, argv, capsys):
+    assert cli.main(argv) == cli.EXIT_USAGE
+    assert told(capsys) == (
+        "toqio-admin: --table is required (or set TABLE_NAME):"
+        " no table in eu-west-1 has CustomersTable in its name"
+    )
+
+
+def test_two_customers_tables_are_a_usage_error_naming_both(empty_account, capsys):
+    for name in ("a-CustomersTable", "b-CustomersTable"):
+        boto3.client("dynamodb").create_table(
+            TableName=name,
+            KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+    assert cli.main(["show", "a1"]) == cli.EXIT_USAGE
+    assert told(capsys).endswith(
+        "2 tables in eu-west-1 have CustomersTable in their names:"
+        " a-CustomersTable, b-CustomersTable"
+    )
+
+
+@pytest.mark.parametrize("argv", [["relink", "a1"], ["relink", "--failed"]], ids=" ".join)
+def test_no_queue_named_nor_found_is_a_usage_error_saying_so(empty_account, argv, capsys):
+    assert cli.main(["--table", TABLE, *argv]) == cli.EXIT_USAGE
+    assert told(capsys) == (
+        "toqio-admin: --queue is required (or set LINKER_QUEUE_URL):"
+        " no queue in eu-west-1 has LinkerQueue in its name"
+    )
+
+
+ACCOUNT_QUEUE = "https://sqs.eu-west-1.amazonaws.com/123456789012"
+
+
+@pytest.fixture
+def refused_endpoint(monkeypatch):
+    """AWS_ENDPOINT_URL on a local port that refuses connections: bound, never listening,
+    and held for the test so nothing else takes it. One attempt per AWS call (the
+    outcome does not depend on how many)."""
+    set_aws_env(monkeypatch)
+    monkeypatch.setenv("CUSTOM_PARAMETERS_FILE", str(EXAMPLE_REGISTRY))
+    monkeypatch.delenv("TABLE_NAME", raising=False)
+    monkeypatch.delenv("LINKER_QUEUE_URL", raising=False)
+    monkeypatch.setattr(aws, "DEFAULT_TIMEOUTS", aws.Timeouts(attempts=1))
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{held.getsockname()[1]}"
+        monkeypatch.setenv("AWS_ENDPOINT_URL", url)
+        yield url
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["show", "a1"],  # looks for the table first
+        *(["--table", TABLE, *command] for command in EVERY_COMMAND),  # for the queue: relink
+        # the queue named, not looked for: the scan for FAILED customers is what fails
+        ["--table", TABLE, "relink", "--failed", "--queue", f"{ACCOUNT_QUEUE}/LinkerQueue"],
+    ],
+    ids=" ".join,
+)
+def test_an_endpoint_that_refuses_connections_is_told_with_what_to_do(
+    refused_endpoint, argv, capsys
+):
+    assert cli.main(argv) == cli.EXIT_UNREACHABLE
+    assert told(capsys) == (
+        f"toqio-admin: cannot reach AWS at {refused_endpoint}: connection refused;"
+        " is `make run` running, and AWS_ENDPOINT_URL its address?"
+    )
+
+
+def test_the_installed_command_says_it_in_one_line_and_exits_with_the_code(refused_endpoint):
+    """As an operator sees it: its own process, botocore's retries as shipped."""
+    done = subprocess.run(
+        [sys.executable, "-m", "toqio_admin.cli", "--table", TABLE, "show", "a1"],
+        capture_output=True,
+        text=True,
+        env=dict(os.environ),
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == cli.EXIT_UNREACHABLE
+    assert done.stdout == "" and "Traceback" not in done.stderr
+    assert done.stderr.splitlines() == [
+        f"registry: {EXAMPLE_REGISTRY}",
+        f"toqio-admin: cannot reach AWS at {refused_endpoint}: connection refused;"
+        " is `make run` running, and AWS_ENDPOINT_URL its address?",
+    ]
+
+
+@pytest.mark.parametrize("argv", EVERY_COMMAND, ids=" ".join)
+def test_a_table_that_does_not_exist_is_named_with_its_region(env, argv, capsys):
+    capsys.readouterr()
+    assert cli.main(["--table", "no-such-table", *argv]) == cli.EXIT_UNREACHABLE
+    assert told(capsys) == (
+        "toqio-admin: table 'no-such-table' does not exist in eu-west-1 at"
+        " https://dynamodb.eu-west-1.amazonaws.com: check --table (or TABLE_NAME) and --region"
+    )
+
+
+def test_a_queue_that_does_not_exist_is_named_with_its_region(env, capsys):
+    _, api = env
+    call(api, "POST", "/customers", body("a1"), customer_id="a1")
+    (url,) = [u for u in boto3.client("sqs").list_queues()["QueueUrls"] if "LinkerQueue" in u]
+    capsys.readouterr()
+    assert run("relink", "a1", "--queue", f"{url}-gone") == cli.EXIT_UNREACHABLE
+    assert told(capsys) == (
+        f"toqio-admin: queue {url}-gone does not exist in eu-west-1 at"
+        " https://sqs.eu-west-1.amazonaws.com: check --queue (or LINKER_QUEUE_URL) and --region"
+    )
+
+
+@pytest.mark.parametrize(
+    ("unset", "argv", "message"),
+    [
+        (
+            "AWS_DEFAULT_REGION",
+            [],
+            "no AWS region: give --region, or set AWS_DEFAULT_REGION, or a region in the AWS"
+            " profile",
+        ),
+        (
+            "AWS_ACCESS_KEY_ID",
+            [],
+            "no usable AWS credentials: give --profile (or set AWS_PROFILE), or set"
+            " AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (any values for `make run`)",
+        ),
+        (
+            "AWS_SECRET_ACCESS_KEY",
+            [],
+            "no usable AWS credentials (env: AWS_SECRET_ACCESS_KEY missing): give --profile"
+            " (or set AWS_PROFILE), or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (any"
+            " values for `make run`)",
+        ),
+        (
+            "AWS_REGION",  # not set anyway
+            ["--profile", "nosuch"],
+            "no AWS profile named 'nosuch': check --profile (or AWS_PROFILE)",
+        ),
+    ],
+    ids=["no region", "no credentials", "half the credentials", "no such profile"],
+)
+@pytest.mark.parametrize("command", EVERY_COMMAND, ids=" ".join)
+def test_aws_not_configured_is_a_usage_error_saying_what_to_set(
+    refused_endpoint, monkeypatch, tmp_path, capsys, unset, argv, message, command
+):
+    """Nothing reaches AWS (the endpoint refuses anything that would); the secret key
+    given is never repeated."""
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAEXAMPLEKEYID0001")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "never-printed-secret-key")
+    for name in ("AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE"):
+        monkeypatch.setenv(name, str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_REGION", "AWS_SESSION_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    for name in ("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "AWS_CONTAINER_CREDENTIALS_FULL_URI"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.delenv("AWS_WEB_IDENTITY_TOKEN_FILE", raising=False)
+    monkeypatch.delenv(unset, raising=False)
+    assert cli.main([*argv, "--table", TABLE, *command]) == cli.EXIT_USAGE
+    line = told(capsys)
+    assert line == f"toqio-admin: {message}"
+    assert "never-printed" not in line

@@ -29,19 +29,29 @@ from __future__ import annotations
 
 import logging
 import random
+import socket
+import ssl
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import cache, partial
-from typing import Any
+from typing import Any, Literal
+from urllib.parse import urlsplit
 
 import botocore.session
 from botocore.config import Config
 from botocore.exceptions import (
     ClientError,
+    ConnectTimeoutError,
+    NoCredentialsError,
+    NoRegionError,
+    PartialCredentialsError,
+    ProfileNotFound,
     ReadTimeoutError,
+    SSOTokenLoadError,
+    UnauthorizedSSOTokenError,
 )
 from botocore.exceptions import (
     ConnectionError as BotoConnectionError,
@@ -91,7 +101,8 @@ class Timeouts:
 # whole attempt and a retry (under the invocation's deadline, below), and subscribers drop
 # what still arrives twice by the event's id.
 EVENTS_TIMEOUTS = Timeouts(connect=CONNECT_TIMEOUT_SECONDS, read=10.0, attempts=MAX_ATTEMPTS)
-TIMEOUTS = {"events": EVENTS_TIMEOUTS}  # service -> its timeouts; the others: Timeouts()
+DEFAULT_TIMEOUTS = Timeouts()
+TIMEOUTS = {"events": EVENTS_TIMEOUTS}  # service -> its timeouts; the others: the default
 
 # Error codes that mean "AWS is throttling or unwell": the request may be retried.
 TRANSIENT_CODES = frozenset(
@@ -169,7 +180,7 @@ def client(service: str) -> Any:
     """
     if not _session:
         _session.append(botocore.session.get_session())
-    timeouts = TIMEOUTS.get(service, Timeouts())
+    timeouts = TIMEOUTS.get(service, DEFAULT_TIMEOUTS)
     created = _session[0].create_client(service, config=timeouts.config())
     events, name = created.meta.events, created.meta.service_model.service_id.hyphenize()
     length = {"attempt_seconds": timeouts.attempt}
@@ -193,7 +204,7 @@ def after_restore() -> None:
 def new_client(service: str, profile: str | None = None, region: str | None = None) -> Any:
     """A client of its own session: the operator command's, with its profile and region."""
     session = botocore.session.Session(profile=profile)
-    config = TIMEOUTS.get(service, Timeouts()).config()
+    config = TIMEOUTS.get(service, DEFAULT_TIMEOUTS).config()
     return session.create_client(service, region_name=region, config=config)
 
 
@@ -216,3 +227,107 @@ def aws_errors() -> Iterator[None]:
         raise
     except (BotoConnectionError, ReadTimeoutError) as exc:
         raise ServiceUnavailable(cause=type(exc).__name__) from None
+
+
+ProblemKind = Literal[
+    "unreachable", "unanswered", "no-credentials", "no-region", "no-profile", "no-table", "no-queue"
+]
+# The DynamoDB operations the adapters make: their ResourceNotFoundException is the
+# table's (Secrets Manager and EventBridge use the same code for their own resources).
+_TABLE_OPERATIONS = frozenset({"GetItem", "PutItem", "UpdateItem", "Scan"})
+_QUEUE_MISSING_CODES = frozenset({"AWS.SimpleQueueService.NonExistentQueue", "QueueDoesNotExist"})
+
+
+@dataclass(frozen=True)
+class AwsProblem:
+    """Why AWS could not be used at all, in terms an operator can act on (``toqio-admin``).
+
+    Built from the SDK's exception, never from its message: nothing a request carried,
+    so never a secret value.
+    """
+
+    kind: ProblemKind
+    endpoint: str = ""  # scheme://host[:port] of the endpoint concerned, if known
+    detail: str = ""  # what went wrong there; the profile not found; the credential missing
+
+
+def aws_problem(exc: BaseException) -> AwsProblem | None:
+    """What ``exc`` says about AWS itself (unreachable, not set up, a resource missing);
+    None for anything else, a throttling or an error of the request included.
+
+    Sees through :func:`aws_errors`: the :class:`ServiceUnavailable` it made of a
+    connection error or timeout is taken for that error.
+    """
+    cause = exc.__context__
+    if isinstance(exc, ServiceUnavailable) and isinstance(
+        cause, BotoConnectionError | ReadTimeoutError
+    ):
+        if exc.cause == type(cause).__name__:
+            exc = cause
+    if isinstance(exc, ClientError):
+        return _missing(exc)
+    if isinstance(exc, BotoConnectionError | ReadTimeoutError):
+        endpoint = _origin(str(exc.kwargs.get("endpoint_url") or exc.kwargs.get("proxy_url", "")))
+        if isinstance(exc, ReadTimeoutError):
+            return AwsProblem("unanswered", endpoint)
+        return AwsProblem("unreachable", endpoint, _why_not_connected(exc))
+    return _unconfigured(exc)
+
+
+def _missing(exc: ClientError) -> AwsProblem | None:
+    code = error_code(exc)
+    if code == "ResourceNotFoundException" and exc.operation_name in _TABLE_OPERATIONS:
+        return AwsProblem("no-table")
+    if code in _QUEUE_MISSING_CODES:
+        return AwsProblem("no-queue")
+    return None
+
+
+def _unconfigured(exc: BaseException) -> AwsProblem | None:
+    if isinstance(exc, NoRegionError):
+        return AwsProblem("no-region")
+    if isinstance(exc, ProfileNotFound):
+        return AwsProblem("no-profile", detail=str(exc.kwargs.get("profile", "")))
+    if isinstance(exc, PartialCredentialsError):  # which variable is missing, not its value
+        provider, missing = exc.kwargs.get("provider", ""), exc.kwargs.get("cred_var", "")
+        return AwsProblem("no-credentials", detail=f"{provider}: {missing} missing")
+    if isinstance(exc, SSOTokenLoadError | UnauthorizedSSOTokenError):
+        return AwsProblem("no-credentials", detail="the SSO session is missing or expired")
+    if isinstance(exc, NoCredentialsError):
+        return AwsProblem("no-credentials")
+    return None
+
+
+def _origin(url: str) -> str:
+    """scheme://host[:port]: no path, query nor user information."""
+    parts = urlsplit(url)
+    if not parts.hostname:
+        return url.split("?", 1)[0]
+    host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+    return f"{parts.scheme}://{host}" + (f":{parts.port}" if parts.port else "")
+
+
+def _why_not_connected(exc: BaseException) -> str:
+    if isinstance(exc, ConnectTimeoutError):
+        return "connection timed out"
+    seen: list[BaseException] = []
+    inner: BaseException | None = exc
+    while inner is not None and inner not in seen:
+        seen.append(inner)
+        if isinstance(inner, ConnectionRefusedError):
+            return "connection refused"
+        if isinstance(inner, socket.gaierror):
+            return "host not found"
+        if isinstance(inner, TimeoutError):
+            return "connection timed out"
+        if isinstance(inner, ssl.SSLError):
+            return "TLS handshake failed"
+        error = getattr(inner, "kwargs", {}).get("error")
+        inner = error if isinstance(error, BaseException) else inner.__cause__ or inner.__context__
+    return "could not connect"
+
+
+def where(service: str, profile: str | None = None, region: str | None = None) -> tuple[str, str]:
+    """The endpoint (scheme://host[:port]) and region ``new_client`` would use."""
+    meta = new_client(service, profile, region).meta
+    return _origin(meta.endpoint_url), str(meta.region_name)
