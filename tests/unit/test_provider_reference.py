@@ -1,22 +1,34 @@
 """The reference provider adapter over real HTTP: its request, its signature, how each
-answer maps to accepted, refused or unavailable, and the redirects it never follows."""
+answer maps to accepted, refused or unavailable, the redirects it never follows, and the
+URLs it takes (https; http only as the sandbox adapter, to a loopback host).
+
+The local servers here speak http on 127.0.0.1, so most tests use the sandbox adapter
+(the same class but for its URL check); the https ones use a throwaway certificate."""
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import hmac
+import ipaddress
 import json
 import logging
+import ssl
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
 from toqio_connector.ports import ACCEPTED, REFUSED, UNAVAILABLE, Credentials
 from toqio_connector.providers import PROVIDERS, provider_for
 from toqio_connector.providers.reference_http import (
     ReferenceHttpProvider,
+    SandboxHttpProvider,
     redirect_target,
     signature,
 )
@@ -25,9 +37,10 @@ CREDENTIALS = Credentials("c1", login_id="login-1", key="key-1", hmac_key="hmac-
 
 
 class Provider:
-    """A provider answering ``status`` and remembering each request it got."""
+    """A provider answering ``status`` and remembering each request it got (over https
+    if given a server-side TLS context)."""
 
-    def __init__(self) -> None:
+    def __init__(self, tls: ssl.SSLContext | None = None) -> None:
         self.status = 200
         self.location: str | None = None  # a Location header to answer with
         self.seen: list[dict[str, Any]] = []
@@ -48,7 +61,11 @@ class Provider:
                 pass
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        scheme = "http"
+        if tls is not None:
+            self.server.socket = tls.wrap_socket(self.server.socket, server_side=True)
+            scheme = "https"
+        self.url = f"{scheme}://127.0.0.1:{self.server.server_address[1]}"
         threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True).start()
 
 
@@ -60,7 +77,7 @@ def provider():
 
 
 def test_the_request_is_signed_and_carries_the_credentials(provider):
-    verdict = ReferenceHttpProvider(provider.url).verify(CREDENTIALS)
+    verdict = SandboxHttpProvider(provider.url).verify(CREDENTIALS)
     assert verdict.outcome == ACCEPTED
     (seen,) = provider.seen
     headers = seen["headers"]
@@ -78,7 +95,7 @@ def test_the_request_is_signed_and_carries_the_credentials(provider):
 
 
 def test_without_an_hmac_key_nothing_is_signed(provider):
-    ReferenceHttpProvider(provider.url).verify(Credentials("c1", login_id="l", key="k"))
+    SandboxHttpProvider(provider.url).verify(Credentials("c1", login_id="l", key="k"))
     assert "X-Signature" not in provider.seen[0]["headers"]
 
 
@@ -90,7 +107,7 @@ def test_without_an_hmac_key_nothing_is_signed(provider):
 )  # fmt: skip
 def test_answers_map_to_outcomes(provider, status, outcome):
     provider.status = status
-    verdict = ReferenceHttpProvider(provider.url).verify(CREDENTIALS)
+    verdict = SandboxHttpProvider(provider.url).verify(CREDENTIALS)
     assert verdict.outcome == outcome
     assert "key-1" not in verdict.detail and "login-1" not in verdict.detail
 
@@ -99,7 +116,7 @@ def test_an_unreachable_provider_is_unavailable():
     closed = ThreadingHTTPServer(("127.0.0.1", 0), BaseHTTPRequestHandler)
     url = f"http://127.0.0.1:{closed.server_address[1]}"
     closed.server_close()
-    assert ReferenceHttpProvider(url).verify(CREDENTIALS).outcome == UNAVAILABLE
+    assert SandboxHttpProvider(url).verify(CREDENTIALS).outcome == UNAVAILABLE
 
 
 class Recorder:
@@ -145,7 +162,7 @@ def test_a_redirect_is_never_followed(provider, target, status, caplog):
     provider.status = status
     provider.location = f"{target.url}/elsewhere{REDIRECT_QUERY}"
     with caplog.at_level(logging.INFO):
-        verdict = ReferenceHttpProvider(provider.url).verify(CREDENTIALS)
+        verdict = SandboxHttpProvider(provider.url).verify(CREDENTIALS)
     assert target.seen == []
     assert len(provider.seen) == 1
     assert (verdict.outcome, verdict.detail) == (
@@ -164,7 +181,7 @@ def test_a_redirect_is_never_followed(provider, target, status, caplog):
 def test_a_relative_redirect_is_logged_against_the_provider_s_url(provider, caplog):
     provider.status, provider.location = 302, "/v2/verify?k=v"
     with caplog.at_level(logging.INFO):
-        ReferenceHttpProvider(provider.url).verify(CREDENTIALS)
+        SandboxHttpProvider(provider.url).verify(CREDENTIALS)
     (record,) = [r for r in caplog.records if r.getMessage() == "provider redirect not followed"]
     assert record.target == f"{provider.url}/v2/verify"
 
@@ -182,7 +199,7 @@ def test_a_redirect_s_target_is_logged_without_user_info_or_credentials(location
 
 
 def test_a_credential_that_cannot_be_a_header_is_not_quoted(provider):
-    verdict = ReferenceHttpProvider(provider.url).verify(
+    verdict = SandboxHttpProvider(provider.url).verify(
         Credentials("c1", login_id="login-1", key="key-1\r\nX-Injected: 1")
     )
     assert verdict.outcome == UNAVAILABLE and "key-1" not in verdict.detail
@@ -190,12 +207,140 @@ def test_a_credential_that_cannot_be_a_header_is_not_quoted(provider):
 
 
 def test_adapters_are_chosen_by_name():
-    assert isinstance(provider_for("reference", "https://p.example"), ReferenceHttpProvider)
+    reference = provider_for("reference", "https://p.example")
+    assert type(reference) is ReferenceHttpProvider
+    sandbox = provider_for("sandbox", "http://127.0.0.1:5001")
+    assert type(sandbox) is SandboxHttpProvider
     with pytest.raises(ValueError, match="unknown provider adapter 'nope'"):
         provider_for("nope", "https://p.example")
     with pytest.raises(ValueError, match="PROVIDER_URL"):
         provider_for("reference", "")
-    assert set(PROVIDERS) == {"reference"}
+    assert set(PROVIDERS) == {"reference", "sandbox"}
+
+
+PASSWORD = "pw-5e1d"  # a URL's password must never show in a refusal
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["http://p.example", "http://127.0.0.1:5001", "http://localhost", "ftp://p.example",
+     "p.example", "//p.example", "", "https://", "https://:443", f"https://u:{PASSWORD}@p.example",
+     f"https://{PASSWORD}@p.example", f"http://u:{PASSWORD}@p.example", "https://p.example?a=1",
+     "https://p.example/#x", "https://p.example?", "https://p.example:99999",
+     "https://p.example:port", "https://[::1", "https://p.exa mple", "https://p.example\n/x"],
+)  # fmt: skip
+def test_the_reference_adapter_takes_only_an_https_base_url(url):
+    with pytest.raises(ValueError, match="PROVIDER_URL") as refused:
+        ReferenceHttpProvider(url)
+    assert PASSWORD not in str(refused.value) and "p.example" not in str(refused.value)
+
+
+@pytest.mark.parametrize(
+    ("url", "calls"),
+    [("https://p.example", "https://p.example/v1/credentials/verify"),
+     ("HTTPS://p.example/", "https://p.example/v1/credentials/verify"),
+     ("https://p.example:8443/base/", "https://p.example:8443/base/v1/credentials/verify"),
+     ("https://[2001:db8::1]/", "https://[2001:db8::1]/v1/credentials/verify")],
+)  # fmt: skip
+def test_an_https_base_url_is_taken(url, calls):
+    assert ReferenceHttpProvider(url).url == calls
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["http://127.0.0.1:5001", "http://[::1]:5001/", "http://localhost:5001",
+     "https://localhost:5001"],
+)  # fmt: skip
+def test_the_sandbox_adapter_takes_a_loopback_host_over_http(url):
+    assert SandboxHttpProvider(url).url == url.rstrip("/") + "/v1/credentials/verify"
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["http://p.example", "https://p.example", "http://10.0.0.1:5001", "http://127.0.0.2",
+     "http://localhost.p.example", "http://127.0.0.1.nip.io", "http://0.0.0.0:5001",
+     f"http://u:{PASSWORD}@127.0.0.1:5001", "ftp://127.0.0.1", "127.0.0.1:5001"],
+)  # fmt: skip
+def test_the_sandbox_adapter_refuses_any_other_host(url):
+    with pytest.raises(ValueError, match="PROVIDER_URL") as refused:
+        SandboxHttpProvider(url)
+    assert PASSWORD not in str(refused.value)
+
+
+# -- over https ------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def certificate(tmp_path_factory):
+    """A throwaway certificate for 127.0.0.1: (the server's context, a client's trusting it)."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(hours=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    folder = tmp_path_factory.mktemp("tls")
+    (folder / "cert.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    (folder / "key.pem").write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    server = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server.load_cert_chain(folder / "cert.pem", folder / "key.pem")
+    client = ssl.create_default_context(cafile=str(folder / "cert.pem"))
+    return server, client
+
+
+@pytest.fixture
+def https_provider(certificate):
+    running = Provider(tls=certificate[0])
+    yield running
+    running.server.shutdown()
+
+
+def test_over_https_the_request_is_signed_and_accepted(https_provider, certificate):
+    adapter = ReferenceHttpProvider(https_provider.url, tls_context=certificate[1])
+    assert adapter.verify(CREDENTIALS).outcome == ACCEPTED
+    (seen,) = https_provider.seen
+    assert seen["headers"]["Authorization"] == "Key key-1"
+    assert seen["headers"]["Host"] == https_provider.url.removeprefix("https://")
+
+
+def test_an_untrusted_certificate_is_unavailable(https_provider):
+    verdict = ReferenceHttpProvider(https_provider.url).verify(CREDENTIALS)
+    assert (verdict.outcome, verdict.detail) == (UNAVAILABLE, "SSLCertVerificationError")
+    assert https_provider.seen == []
+
+
+@pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
+def test_an_https_to_http_redirect_sends_nothing_in_clear_text(
+    https_provider, certificate, target, status
+):
+    https_provider.status = status
+    https_provider.location = f"{target.url}/v1/credentials/verify"
+    verdict = ReferenceHttpProvider(https_provider.url, tls_context=certificate[1]).verify(
+        CREDENTIALS
+    )
+    assert (verdict.outcome, verdict.detail) == (
+        UNAVAILABLE,
+        f"HTTP {status} (redirect not followed)",
+    )
+    assert len(https_provider.seen) == 1 and target.seen == []
 
 
 def test_credentials_never_show_in_a_repr():

@@ -16,6 +16,12 @@ The answer: 2xx is accepted; 400, 401, 403 and 404 are refused; anything else (4
 a timeout, a refused connection) is unavailable, and the linker retries. Timeout: 8 s
 for each socket operation (connect, read), one attempt per delivery (the queue retries).
 
+PROVIDER_URL must be ``https://host[:port][/path]``: the adapter refuses anything else
+when it is made (a ValueError at start-up, which never quotes the URL), as do the
+template's ``AllowedPattern``. The one exception is the ``sandbox`` adapter
+(``SandboxHttpProvider``, below): the same protocol to the local sandbox provider, whose
+URL must be a loopback host (127.0.0.1, ::1, localhost) and only then may be http://.
+
 Redirects are never followed: a 3xx is unavailable ("HTTP 302 (redirect not followed)")
 and logged with where it pointed (scheme, host and path; never its query). Following one
 would send the credentials' headers again, to wherever the answer names, over http too.
@@ -31,7 +37,7 @@ import json
 import ssl
 import time
 from dataclasses import dataclass, field
-from urllib.parse import unquote, urljoin, urlsplit
+from urllib.parse import SplitResult, unquote, urljoin, urlsplit, urlunsplit
 
 from aws_lambda_powertools import Logger
 
@@ -42,6 +48,7 @@ VERIFY_PATH = "/v1/credentials/verify"
 REFUSING_STATUSES = frozenset({400, 401, 403, 404})
 MAX_ANSWER_BYTES = 4096  # of an accepting answer's body, read and dropped
 MAX_LOGGED_TARGET = 200  # characters of a redirect's target in the log
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1", "localhost"})  # the sandbox adapter's
 
 logger = Logger(child=True)
 
@@ -77,20 +84,51 @@ def redirect_target(location: str | None, base: str, credentials: Credentials) -
     return target
 
 
+def base_url(url: str, *, loopback_only: bool) -> SplitResult:
+    """PROVIDER_URL, checked at start-up: ``https://host[:port][/path]``, or, for the
+    sandbox adapter (``loopback_only``), ``http(s)://`` to 127.0.0.1, ::1 or localhost
+    only. A refusal never quotes the URL: it might hold a password."""
+    if any(ch <= " " or ch == "\x7f" for ch in url):
+        raise ValueError("PROVIDER_URL must not contain spaces or control characters")
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not one
+    except ValueError:
+        raise ValueError("PROVIDER_URL is not a URL (https://host[:port][/path])") from None
+    if parts.username is not None or parts.password is not None:
+        raise ValueError("PROVIDER_URL must not hold a user name or password")
+    if parts.query or parts.fragment or url.endswith(("?", "#")):
+        raise ValueError("PROVIDER_URL must be a base URL, without a query or fragment")
+    if not parts.hostname:
+        raise ValueError("PROVIDER_URL must name a host (https://host[:port][/path])")
+    if loopback_only:
+        if parts.scheme not in ("http", "https") or parts.hostname not in LOOPBACK_HOSTS:
+            raise ValueError(
+                "PROVIDER_URL of the sandbox adapter must be http(s):// to 127.0.0.1, [::1] or"
+                " localhost (a real provider: the reference adapter, over https)"
+            )
+    elif parts.scheme != "https":
+        raise ValueError(
+            "PROVIDER_URL must be an https:// URL: the credentials travel in the request"
+            " (http:// only with the sandbox adapter, to a loopback host)"
+        )
+    return parts
+
+
 class ReferenceHttpProvider:
     """``ports.ProviderAdapter`` over the reference HTTP API described above."""
 
     required = ("login_id", "key")
 
+    loopback_only = False  # the sandbox adapter's: any host, but https only
+
     def __init__(self, url: str, *, tls_context: ssl.SSLContext | None = None) -> None:
-        if not url.startswith(("https://", "http://")):
-            raise ValueError("PROVIDER_URL must be the provider's http(s) base URL")
-        self.url = url.rstrip("/") + VERIFY_PATH
-        parts = urlsplit(self.url)
+        parts = base_url(url, loopback_only=self.loopback_only)
         self._tls = parts.scheme == "https"
         self._host = parts.hostname or ""
         self._port = parts.port
-        self._path = parts.path
+        self._path = parts.path.rstrip("/") + VERIFY_PATH
+        self.url = urlunsplit((parts.scheme, parts.netloc, self._path, "", ""))
         self._tls_context = tls_context or (ssl.create_default_context() if self._tls else None)
 
     def request(self, credentials: Credentials, now: float | None = None) -> SignedRequest:
@@ -147,3 +185,11 @@ class ReferenceHttpProvider:
             return answer.status, answer.getheader("Location")
         finally:
             connection.close()
+
+
+class SandboxHttpProvider(ReferenceHttpProvider):
+    """The reference adapter for the local sandbox (``make run``, tests): its PROVIDER_URL
+    must be a loopback host (127.0.0.1, ::1, localhost), and only then may it be http://.
+    Registered as ``sandbox``; a deployed linker has no loopback provider to reach."""
+
+    loopback_only = True
