@@ -32,6 +32,7 @@ from toqio_connector.providers.reference_http import (
     redirect_target,
     signature,
 )
+from toqio_local.template import ResolvedTemplate
 
 CREDENTIALS = Credentials("c1", login_id="login-1", key="key-1", hmac_key="hmac-1")
 
@@ -265,6 +266,12 @@ def test_the_sandbox_adapter_refuses_any_other_host(url):
     with pytest.raises(ValueError, match="PROVIDER_URL") as refused:
         SandboxHttpProvider(url)
     assert PASSWORD not in str(refused.value)
+
+
+def test_the_template_takes_only_an_https_provider_url():
+    parameter = ResolvedTemplate.read().template["Parameters"]["ProviderUrl"]
+    assert parameter["AllowedPattern"] == "^https://" and parameter["ConstraintDescription"]
+    assert "Default" not in parameter  # an empty URL would fail it: the URL is required
 
 
 # -- over https ------------------------------------------------------------------------
