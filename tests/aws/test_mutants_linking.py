@@ -103,11 +103,11 @@ def test_no_provider_call_for_a_customer_gone_or_for_older_credentials(api, stac
 class ChangedWhileChecked(ScriptedProvider):
     """A provider during whose check an operator replaces the customer's credentials."""
 
-    def verify(self, credentials: Credentials):
+    def verify(self, credentials: Credentials, within: float = 8.0):
         CustomerUpdater(customer_table(), secret_store(""), load_registry()).update(
             credentials.customer_id, Change(secrets={"paymentProvider.key": "newer-key-0001"})
         )
-        return super().verify(credentials)
+        return super().verify(credentials, within)
 
 
 def test_an_outcome_for_credentials_replaced_meanwhile_is_neither_stored_nor_answered(api, stack):

@@ -1,6 +1,7 @@
 """The reference provider adapter over real HTTP: its request, its signature, how each
 answer maps to accepted, refused or unavailable, the redirects it never follows, and the
-URLs it takes (https; http only as the sandbox adapter, to a loopback host).
+URLs it takes (https; http only as the sandbox adapter, to a loopback host), and the
+deadline within which a whole call ends.
 
 The local servers here speak http on 127.0.0.1, so most tests use the sandbox adapter
 (the same class but for its URL check); the https ones use a throwaway certificate."""
@@ -13,6 +14,8 @@ import hmac
 import ipaddress
 import json
 import logging
+import math
+import socket
 import ssl
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -27,6 +30,9 @@ from cryptography.x509.oid import NameOID
 from toqio_connector.ports import ACCEPTED, REFUSED, UNAVAILABLE, Credentials
 from toqio_connector.providers import PROVIDERS, provider_for
 from toqio_connector.providers.reference_http import (
+    TIMEOUT_SECONDS,
+    Deadline,
+    DeadlinePassed,
     ReferenceHttpProvider,
     SandboxHttpProvider,
     redirect_target,
@@ -352,3 +358,105 @@ def test_an_https_to_http_redirect_sends_nothing_in_clear_text(
 
 def test_credentials_never_show_in_a_repr():
     assert "key-1" not in repr(CREDENTIALS) and "hmac-1" not in repr(CREDENTIALS)
+
+
+# -- the deadline of a whole call ------------------------------------------------------
+
+TRICKLE_SECONDS = 0.5  # between two bytes of a trickling provider
+TRICKLED = 1000  # bytes it would trickle: 500 s of them
+
+
+class Trickler:
+    """A provider that sends ``prefix`` at once, then ``trickled`` one byte every 0.5 s;
+    it counts the bytes it managed to send and notices when the caller hangs up."""
+
+    def __init__(self, prefix: bytes, trickled: bytes) -> None:
+        self.prefix, self.trickled = prefix, trickled
+        self.sent = 0  # of ``trickled``
+        self.hung_up = threading.Event()  # the caller closed before the last byte
+        self.finished = threading.Event()
+        self._stop = threading.Event()
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        connection, _ = self.listener.accept()
+        with connection:
+            connection.recv(65536)  # the request (or a TLS ClientHello)
+            try:
+                connection.sendall(self.prefix)
+                for byte in self.trickled:
+                    if self._stop.wait(TRICKLE_SECONDS):
+                        return
+                    connection.sendall(bytes([byte]))
+                    self.sent += 1
+            except OSError:  # reset, broken pipe: the caller is gone
+                self.hung_up.set()
+                return
+            self.finished.set()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self.listener.close()
+
+
+TRICKLING = {  # what a provider trickles: (scheme, sent at once, trickled)
+    "the status line": ("http", b"", b"HTTP/1.1 200 OK\r\nX-Slow: " + b"a" * TRICKLED),
+    "the headers": ("http", b"HTTP/1.1 200 OK\r\n", b"X-Slow: " + b"a" * TRICKLED),
+    "the body": (
+        "http",
+        b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % TRICKLED,
+        b"x" * TRICKLED,
+    ),
+    # a TLS handshake record announcing 4 KiB, which never comes in time
+    "the TLS handshake": ("https", b"\x16\x03\x03\x10\x00", b"\x00" * TRICKLED),
+}
+
+
+@pytest.mark.parametrize("part", list(TRICKLING))
+def test_a_trickling_provider_is_given_up_at_the_deadline(part):
+    """Each byte comes well within the 8 s socket timeout, so only the call's deadline
+    ends it: the provider manages a handful of its thousand bytes, then sees the caller
+    hang up (bounded work, whatever the machine's speed)."""
+    scheme, prefix, trickled = TRICKLING[part]
+    trickler = Trickler(prefix, trickled)
+    url = f"{scheme}://127.0.0.1:{trickler.port}"
+    adapter = SandboxHttpProvider(url)
+    try:
+        verdict = adapter.verify(CREDENTIALS, within=1.5)
+        assert (verdict.outcome, verdict.detail) == (UNAVAILABLE, "deadline")
+        assert trickler.hung_up.wait(30), "the provider never saw the caller hang up"
+        assert not trickler.finished.is_set()
+        assert trickler.sent < 20 < len(trickled)  # 1.5 s of bytes, and one or two more
+    finally:
+        trickler.stop()
+
+
+@pytest.mark.parametrize("within", [0, -1.0, math.nan])
+def test_no_time_left_is_unavailable_without_connecting(within):
+    listener = socket.create_server(("127.0.0.1", 0))
+    try:
+        url = f"http://127.0.0.1:{listener.getsockname()[1]}"
+        verdict = SandboxHttpProvider(url).verify(CREDENTIALS, within=within)
+        assert (verdict.outcome, verdict.detail) == (UNAVAILABLE, "deadline")
+        listener.setblocking(False)
+        with pytest.raises(BlockingIOError):  # nobody connected
+            listener.accept()
+    finally:
+        listener.close()
+
+
+def test_a_provider_in_time_is_answered_within_any_deadline(provider):
+    assert SandboxHttpProvider(provider.url).verify(CREDENTIALS, within=5).outcome == ACCEPTED
+    assert SandboxHttpProvider(provider.url).verify(CREDENTIALS, within=math.inf).outcome == (
+        ACCEPTED
+    )
+
+
+def test_each_socket_operation_waits_what_is_left_and_at_most_the_timeout():
+    assert Deadline(3600).remaining() == TIMEOUT_SECONDS
+    assert 0 < Deadline(1).remaining() <= 1
+    with pytest.raises(DeadlinePassed):
+        Deadline(-1).remaining()
+    assert Deadline(-1).passed() and not Deadline(60).passed()

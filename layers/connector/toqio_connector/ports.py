@@ -151,4 +151,8 @@ class ProviderAdapter(Protocol):
 
     required: tuple[str, ...]  # the Credentials fields it cannot work without
 
-    def verify(self, credentials: Credentials) -> Verdict: ...
+    def verify(self, credentials: Credentials, within: float = ...) -> Verdict:
+        """The provider's verdict, the whole call over within ``within`` seconds (the
+        adapter's own default if not given); past them, or given none (``within <= 0``),
+        unavailable, with nothing sent in the latter case."""
+        ...

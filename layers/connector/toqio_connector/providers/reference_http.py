@@ -13,8 +13,11 @@ Copy it for a real provider and change what differs. The request:
     {"customerId": "<paymentProvider.customerId, else the Toqio customer id>"}
 
 The answer: 2xx is accepted; 400, 401, 403 and 404 are refused; anything else (429, 5xx,
-a timeout, a refused connection) is unavailable, and the linker retries. Timeout: 8 s
-for each socket operation (connect, read), one attempt per delivery (the queue retries).
+a timeout, a refused connection) is unavailable, and the linker retries. One attempt per
+delivery (the queue retries). ``verify(credentials, within=8.0)`` ends within ``within``
+seconds in all (connect, TLS, send, the answer's headers and body; each socket operation
+also 8 s at most): past it the verdict is unavailable ("deadline"), and ``within <= 0``
+is unavailable at once, sending nothing. Only resolving the host name is not bounded.
 
 PROVIDER_URL must be ``https://host[:port][/path]``: the adapter refuses anything else
 when it is made (a ValueError at start-up, which never quotes the URL), as do the
@@ -33,15 +36,21 @@ from __future__ import annotations
 import hashlib
 import hmac
 import http.client
+import io
 import json
+import socket
 import ssl
 import time
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, cast
 from urllib.parse import SplitResult, unquote, urljoin, urlsplit, urlunsplit
 
 from aws_lambda_powertools import Logger
 
 from toqio_connector.ports import ACCEPTED, REFUSED, UNAVAILABLE, Credentials, Verdict
+
+if TYPE_CHECKING:
+    from _typeshed import WriteableBuffer
 
 TIMEOUT_SECONDS = 8.0  # within the linker's 20 s, with room for AWS calls
 VERIFY_PATH = "/v1/credentials/verify"
@@ -115,18 +124,125 @@ def base_url(url: str, *, loopback_only: bool) -> SplitResult:
     return parts
 
 
+class DeadlinePassed(TimeoutError):
+    """The call's deadline passed before the next socket operation."""
+
+
+class Deadline:
+    """A monotonic deadline: how long the next socket operation may block."""
+
+    def __init__(self, within: float) -> None:
+        self.end = time.monotonic() + within
+
+    def passed(self) -> bool:
+        return time.monotonic() >= self.end
+
+    def remaining(self) -> float:
+        """What is left, at most TIMEOUT_SECONDS; DeadlinePassed if nothing is."""
+        left = self.end - time.monotonic()
+        if left <= 0:
+            raise DeadlinePassed
+        return min(left, TIMEOUT_SECONDS)
+
+
+class _DeadlineReader(io.RawIOBase):
+    """The answer's bytes from ``sock``, each read given only the time left."""
+
+    def __init__(self, sock: socket.socket, deadline: Deadline) -> None:
+        super().__init__()
+        self._sock, self._deadline = sock, deadline
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: WriteableBuffer) -> int:
+        self._sock.settimeout(self._deadline.remaining())
+        return self._sock.recv_into(buffer)
+
+
+class _DeadlineSocket:
+    """What ``http.client`` uses of a socket (``sendall``, ``makefile``), each operation
+    given only the time left. Its ``close`` does nothing: ``_Connection.release`` closes
+    the socket once the answer is read (http.client closes its side before that)."""
+
+    def __init__(self, sock: socket.socket, deadline: Deadline) -> None:
+        self._sock, self._deadline = sock, deadline
+
+    def sendall(self, data: bytes) -> None:
+        self._sock.settimeout(self._deadline.remaining())  # for the whole sendall
+        self._sock.sendall(data)
+
+    def makefile(self, _mode: str) -> io.BufferedReader:  # http.client asks for "rb"
+        return io.BufferedReader(_DeadlineReader(self._sock, self._deadline))
+
+    def close(self) -> None:
+        pass
+
+
+class _Connection(http.client.HTTPConnection):
+    """One request's connection (TLS if given a context), within ``deadline``: connect,
+    the TLS handshake and ``sendall`` each get the time left (CPython bounds the
+    handshake and ``sendall`` as a whole), and so does each read of the answer, so a
+    provider trickling bytes cannot stretch the call. Host names are resolved first,
+    without a bound (``getaddrinfo`` takes none)."""
+
+    def __init__(self, host: str, port: int, deadline: Deadline, tls: ssl.SSLContext | None):
+        super().__init__(host, port)  # a port given: an IPv6 host is not split at a colon
+        if tls is not None:
+            self.default_port = http.client.HTTPS_PORT  # so the Host header omits 443
+        self._deadline, self._tls = deadline, tls
+        self._socket: socket.socket | None = None
+
+    def connect(self) -> None:
+        sock = _connect(self.host, self.port, self._deadline)
+        try:
+            if self._tls is not None:
+                sock.settimeout(self._deadline.remaining())
+                sock = self._tls.wrap_socket(sock, server_hostname=self.host)
+        except BaseException:
+            sock.close()
+            raise
+        self._socket = sock
+        self.sock = cast("socket.socket", _DeadlineSocket(sock, self._deadline))
+
+    def release(self) -> None:
+        """Close the socket (after the answer is read, or given up)."""
+        if self._socket is not None:
+            self._socket.close()
+            self._socket = None
+
+
+def _connect(host: str, port: int, deadline: Deadline) -> socket.socket:
+    """A TCP connection to the first of ``host``'s addresses that answers in time."""
+    failure: OSError = OSError("no address for the provider's host")
+    for family, kind, proto, _, address in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM):
+        sock = socket.socket(family, kind, proto)
+        try:
+            sock.settimeout(deadline.remaining())
+            sock.connect(address)
+        except OSError as exc:
+            sock.close()
+            if isinstance(exc, DeadlinePassed):
+                raise
+            failure = exc
+            continue
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        return sock
+    raise failure
+
+
 class ReferenceHttpProvider:
     """``ports.ProviderAdapter`` over the reference HTTP API described above."""
 
     required = ("login_id", "key")
 
-    loopback_only = False  # the sandbox adapter's: any host, but https only
+    loopback_only = False  # True for the sandbox adapter: loopback hosts, http allowed
 
     def __init__(self, url: str, *, tls_context: ssl.SSLContext | None = None) -> None:
         parts = base_url(url, loopback_only=self.loopback_only)
         self._tls = parts.scheme == "https"
         self._host = parts.hostname or ""
-        self._port = parts.port
+        self._port = parts.port or (http.client.HTTPS_PORT if self._tls else http.client.HTTP_PORT)
         self._path = parts.path.rstrip("/") + VERIFY_PATH
         self.url = urlunsplit((parts.scheme, parts.netloc, self._path, "", ""))
         self._tls_context = tls_context or (ssl.create_default_context() if self._tls else None)
@@ -148,11 +264,17 @@ class ReferenceHttpProvider:
             headers["X-Signature"] = signature(credentials.hmac_key, timestamp, body)
         return SignedRequest(body, headers)
 
-    def verify(self, credentials: Credentials) -> Verdict:
+    def verify(self, credentials: Credentials, within: float = TIMEOUT_SECONDS) -> Verdict:
+        """The provider's verdict, the whole call (connect, TLS, send, the answer's status
+        line, headers and body) over within ``within`` seconds; past it, or if ``within``
+        is not above 0 (nothing is sent then), unavailable ("deadline")."""
+        if not within > 0:  # NaN too
+            return Verdict(UNAVAILABLE, "deadline")
+        deadline = Deadline(within)
         try:
-            status, location = self._exchange(self.request(credentials))
+            status, location = self._exchange(self.request(credentials), deadline)
         except (OSError, http.client.HTTPException) as exc:  # a timeout is an OSError
-            return Verdict(UNAVAILABLE, type(exc).__name__)
+            return Verdict(UNAVAILABLE, "deadline" if deadline.passed() else type(exc).__name__)
         except ValueError:  # http.client's message would quote the header value
             return Verdict(UNAVAILABLE, "a credential cannot be sent as an HTTP header")
         if 200 <= status < 300:
@@ -168,15 +290,9 @@ class ReferenceHttpProvider:
             return Verdict(UNAVAILABLE, f"HTTP {status} (redirect not followed)")
         return Verdict(REFUSED if status in REFUSING_STATUSES else UNAVAILABLE, f"HTTP {status}")
 
-    def _exchange(self, request: SignedRequest) -> tuple[int, str | None]:
+    def _exchange(self, request: SignedRequest, deadline: Deadline) -> tuple[int, str | None]:
         """One POST: the answer's status and Location header (its body read, dropped)."""
-        connection: http.client.HTTPConnection
-        if self._tls:
-            connection = http.client.HTTPSConnection(
-                self._host, self._port, timeout=TIMEOUT_SECONDS, context=self._tls_context
-            )
-        else:
-            connection = http.client.HTTPConnection(self._host, self._port, timeout=TIMEOUT_SECONDS)
+        connection = _Connection(self._host, self._port, deadline, self._tls_context)
         try:
             connection.request("POST", self._path, request.body, request.headers)
             answer = connection.getresponse()
@@ -185,6 +301,7 @@ class ReferenceHttpProvider:
             return answer.status, answer.getheader("Location")
         finally:
             connection.close()
+            connection.release()
 
 
 class SandboxHttpProvider(ReferenceHttpProvider):
