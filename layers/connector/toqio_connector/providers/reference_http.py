@@ -52,6 +52,8 @@ from toqio_connector.ports import ACCEPTED, REFUSED, UNAVAILABLE, Credentials, V
 if TYPE_CHECKING:
     from _typeshed import WriteableBuffer
 
+    from toqio_connector.ports import ProviderAdapter
+
 TIMEOUT_SECONDS = 8.0  # within the linker's 20 s, with room for AWS calls
 VERIFY_PATH = "/v1/credentials/verify"
 REFUSING_STATUSES = frozenset({400, 401, 403, 404})
@@ -234,7 +236,7 @@ def _connect(host: str, port: int, deadline: Deadline) -> socket.socket:
 class ReferenceHttpProvider:
     """``ports.ProviderAdapter`` over the reference HTTP API described above."""
 
-    required = ("login_id", "key")
+    required: tuple[str, ...] = ("login_id", "key")  # the port's type, for mypy's check
 
     loopback_only = False  # True for the sandbox adapter: loopback hosts, http allowed
 
@@ -310,3 +312,7 @@ class SandboxHttpProvider(ReferenceHttpProvider):
     Registered as ``sandbox``; a deployed linker has no loopback provider to reach."""
 
     loopback_only = True
+
+
+if TYPE_CHECKING:  # mypy checks that both adapters are the port's (its verify, required)
+    _ADAPTERS: tuple[type[ProviderAdapter], ...] = (ReferenceHttpProvider, SandboxHttpProvider)
