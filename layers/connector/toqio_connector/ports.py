@@ -152,7 +152,7 @@ class ProviderAdapter(Protocol):
     required: tuple[str, ...]  # the Credentials fields it cannot work without
 
     def verify(self, credentials: Credentials, within: float = ...) -> Verdict:
-        """The provider's verdict, the whole call over within ``within`` seconds (the
-        adapter's own default if not given); past them, or given none (``within <= 0``),
-        unavailable, with nothing sent in the latter case."""
+        """The provider's verdict; the whole call ends within ``within`` seconds (the
+        adapter's own default if not given). Past them, unavailable; given none
+        (``within <= 0``), unavailable at once, with nothing sent."""
         ...

@@ -20,7 +20,7 @@ also 8 s at most): past it the verdict is unavailable ("deadline"), and ``within
 is unavailable at once, sending nothing. Only resolving the host name is not bounded.
 
 PROVIDER_URL must be ``https://host[:port][/path]``: the adapter refuses anything else
-when it is made (a ValueError at start-up, which never quotes the URL), as do the
+when it is made (a ValueError at start-up, which never quotes the URL), as does the
 template's ``AllowedPattern``. The one exception is the ``sandbox`` adapter
 (``SandboxHttpProvider``, below): the same protocol to the local sandbox provider, whose
 URL must be a loopback host (127.0.0.1, ::1, localhost) and only then may be http://.
@@ -267,9 +267,9 @@ class ReferenceHttpProvider:
         return SignedRequest(body, headers)
 
     def verify(self, credentials: Credentials, within: float = TIMEOUT_SECONDS) -> Verdict:
-        """The provider's verdict, the whole call (connect, TLS, send, the answer's status
-        line, headers and body) over within ``within`` seconds; past it, or if ``within``
-        is not above 0 (nothing is sent then), unavailable ("deadline")."""
+        """The provider's verdict; the whole call (connect, TLS, send, the answer's status
+        line, headers and body) ends within ``within`` seconds. Past them, or if ``within``
+        is not above 0 (then nothing is sent), unavailable ("deadline")."""
         if not within > 0:  # NaN too
             return Verdict(UNAVAILABLE, "deadline")
         deadline = Deadline(within)
