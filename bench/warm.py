@@ -368,7 +368,7 @@ def _measure(
     from toqio_local.sandbox import SandboxProvider
 
     provider = SandboxProvider().start()  # the linker's provider: one HTTP call per event
-    os.environ.update(PROVIDER_URL=provider.url, PROVIDER_ADAPTER="reference")
+    os.environ.update(PROVIDER_URL=provider.url, PROVIDER_ADAPTER="sandbox")
     with contextlib.redirect_stdout(sink):
         api = load_handler(stack, "customers_api")
         publisher = load_handler(stack, "publisher")

@@ -120,7 +120,7 @@ class LocalConnector:
         )
         # Before the functions: the linker's environment names it (PROVIDER_URL).
         self.sandbox = SandboxProvider(HOST, self.sandbox_port, verbose=True).start()
-        self.stack.parameter_values["ProviderAdapter"] = "reference"
+        self.stack.parameter_values["ProviderAdapter"] = "sandbox"  # http://, to loopback
         self.stack.parameter_values["ProviderUrl"] = self.sandbox.url
         resources.create_all(self.stack, session)
         self._start_functions()

@@ -46,7 +46,7 @@ class ScriptedProvider:
         self.outcomes = list(outcomes) or [ACCEPTED]
         self.asked: list[Credentials] = []
 
-    def verify(self, credentials: Credentials) -> Verdict:
+    def verify(self, credentials: Credentials, within: float = 8.0) -> Verdict:
         self.asked.append(credentials)
         outcome = self.outcomes.pop(0) if len(self.outcomes) > 1 else self.outcomes[0]
         return Verdict(outcome, "scripted")

@@ -155,4 +155,8 @@ class ProviderAdapter(Protocol):
 
     required: tuple[str, ...]  # the Credentials fields it cannot work without
 
-    def verify(self, credentials: Credentials) -> Verdict: ...
+    def verify(self, credentials: Credentials, within: float = ...) -> Verdict:
+        """The provider's verdict; the whole call ends within ``within`` seconds (the
+        adapter's own default if not given). Past them, unavailable; given none
+        (``within <= 0``), unavailable at once, with nothing sent."""
+        ...

@@ -10,6 +10,8 @@ if TYPE_CHECKING:
 
 PROVIDERS = {  # name (the template's ProviderAdapter) -> "module:class"
     "reference": "toqio_connector.providers.reference_http:ReferenceHttpProvider",
+    # the reference protocol to the local sandbox: loopback hosts only, http allowed
+    "sandbox": "toqio_connector.providers.reference_http:SandboxHttpProvider",
 }
 
 
