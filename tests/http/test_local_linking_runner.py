@@ -17,7 +17,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from tests.harness.http import RunningConnector, free_port
+from tests.harness.http import RunningConnector, free_ports
 from tests.harness.registries import ROOT
 from toqio_local import resources
 from toqio_local.functions import FunctionCrashed, FunctionSpec
@@ -398,10 +398,8 @@ def run_runner(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
 
 
 def test_the_sandbox_port_must_differ_from_the_others():
-    port = free_port()
-    done = run_runner(
-        {"API_PORT": str(port), "AWS_PORT": str(free_port()), "SANDBOX_PORT": str(port)}
-    )
+    port, aws_port = free_ports(2)
+    done = run_runner({"API_PORT": str(port), "AWS_PORT": str(aws_port), "SANDBOX_PORT": str(port)})
     assert done.returncode != 0
     assert "SANDBOX_PORT" in done.stderr + done.stdout
 
@@ -411,8 +409,9 @@ def test_a_sandbox_port_in_use_is_refused():
         busy.bind(("127.0.0.1", 0))
         busy.listen()
         port = busy.getsockname()[1]
+        api_port, aws_port = free_ports(2)  # neither is the busy one: it is bound
         done = run_runner(
-            {"API_PORT": str(free_port()), "AWS_PORT": str(free_port()), "SANDBOX_PORT": str(port)}
+            {"API_PORT": str(api_port), "AWS_PORT": str(aws_port), "SANDBOX_PORT": str(port)}
         )
     assert done.returncode != 0
     assert f"port {port} is in use" in done.stderr + done.stdout
