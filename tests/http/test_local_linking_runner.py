@@ -20,7 +20,7 @@ from moto import mock_aws
 from tests.harness.http import RunningConnector, free_ports
 from tests.harness.registries import ROOT
 from toqio_local import resources
-from toqio_local.functions import FunctionCrashed, FunctionSpec
+from toqio_local.functions import FunctionCrashed, FunctionSpec, wait_until
 from toqio_local.queues import QueueRelay, reported_failures
 from toqio_local.sandbox import SandboxProvider
 from toqio_local.template import TEMPLATE, ResolvedTemplate
@@ -264,16 +264,26 @@ def test_an_invalid_partial_batch_response_fails_the_whole_batch(answer, failed)
 
 
 def test_the_relay_stops_promptly(emulated):
+    """Once asked to stop, the relay ends after the poll under way at most: counted in
+    polls, not timed (the join's 30 s only keep a relay that never ends from hanging)."""
     _, session = emulated
     relay, _ = relay_on(session, FakePool({}), retry_seconds=1)
     relay.wait_seconds = 1
+    polls = {"before": 0, "after": 0}
+    poll_once = relay.poll_once
+
+    def counted_poll() -> int:
+        polls["after" if relay.stopping.is_set() else "before"] += 1
+        return poll_once()
+
+    relay.poll_once = counted_poll
     relay.start()
-    time.sleep(0.3)
-    began = time.monotonic()
+    assert wait_until(lambda: polls["before"] >= 2, 30)  # relaying: the batch, then waiting
     relay.stop()
-    relay.join(5)
+    relay.join(30)
     assert not relay.is_alive()
-    assert time.monotonic() - began < 3
+    # none begun after stop(); one only if stop() came between the loop's check and it
+    assert polls["after"] <= 1
 
 
 # -- the runner ---------------------------------------------------------------------------
