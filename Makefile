@@ -101,7 +101,9 @@ layer-requirements: $(UV)
 	} > layers/connector/requirements.txt
 
 ## bench: first-request cold starts, warm latency and AWS calls, each beside its floor
-# (plain boto3 making the same calls; prints a table, writes bench-results/latest.json)
+# (plain boto3 making the same calls; prints a table, writes bench-results/latest.json);
+# then the slowest answer to a hostile body of up to 64 KiB, quiet and beside two
+# CPU-bound processes, against 1 s (`bench/run.py --bodies-only` runs just that)
 bench: setup
 	$(VENV)/bin/python bench/run.py
 

@@ -13,6 +13,9 @@ the raw samples and the machine, to ``bench-results/latest.json``.
 2. Warm: Create and Find through the customers API handler against moto's server, each
    call paired with the same AWS calls made with plain boto3.
 3. AWS calls per operation, counted with botocore event hooks.
+4. The slowest answer to a hostile body of up to 64 KiB (the validation-bounds tests'),
+   over HTTP to the local runner, quiet and beside two CPU-bound processes, against the
+   second every such body is promised (``bodies.py``). ``--bodies-only``: just this.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from pathlib import Path
 from typing import Any
 from unittest import mock
 
+import bodies
 import coldstart
 import warm
 from common import REGION, RESULTS, emulator, median, rsa_public_pem, stack
@@ -307,6 +311,27 @@ def call_rows(result: dict[str, Any]) -> list[dict[str, Any]]:
     ]
 
 
+def body_rows(result: dict[str, Any]) -> list[dict[str, Any]]:
+    """The slowest hostile-body answer, quiet and under load, against the promised second."""
+    rows = []
+    for condition, label in (("quiet", "quiet"), ("loaded", f"beside {result['hogs']} CPU hogs")):
+        seen = result[condition]
+        rows.append(
+            row(
+                f"slowest answer to a hostile body <= 64 KiB, {label}",
+                seen["slowest_ms"],
+                None,
+                "ms",
+                bodies.TARGET_MS,
+                exact=True,
+                note=f"{seen['slowest_body']} ({seen['slowest_body_bytes']} B); of the 60-64"
+                f" KiB bodies {seen['slowest_60_64_kib_ms']:.0f} ms"
+                f" ({seen['slowest_60_64_kib_body']}); {seen['requests']} requests over HTTP",
+            )
+        )
+    return rows
+
+
 def table(rows: list[dict[str, Any]]) -> str:
     def number(value: Any) -> str:
         if value is None:
@@ -437,10 +462,20 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=15, help="cold starts of each kind (>= 9)")
     parser.add_argument("--iterations", type=int, default=600, help="warm pairs per operation")
     parser.add_argument("--warmup", type=int, default=30, help="warm pairs discarded first")
-    parser.add_argument("--output", type=Path, default=RESULTS / "latest.json")
+    parser.add_argument("--body-rounds", type=int, default=3, help="passes over the bodies")
+    parser.add_argument(
+        "--bodies-only",
+        action="store_true",
+        help="only the hostile bodies' answers (written to bench-results/bodies.json)",
+    )
+    parser.add_argument("--output", type=Path, default=None)
     args = parser.parse_args()
     if args.rounds < 9:
         parser.error("--rounds: at least 9 cold starts of each kind")
+    if args.bodies_only:
+        bodies_only(args.body_rounds, args.output or RESULTS / "bodies.json")
+        return
+    output = args.output or RESULTS / "latest.json"
     started = time.monotonic()
     when = datetime.now(UTC)
     about = machine()
@@ -461,6 +496,8 @@ def main() -> None:
     rows += warm_rows(warm_result)
     rows += call_rows(warm_result)
     rows.append(layer_row())
+    body_result = bodies.measure(args.body_rounds, log)
+    rows += body_rows(body_result)
     elapsed = time.monotonic() - started
 
     print(f"\nToqio connector benchmark, {when:%Y-%m-%d %H:%M} UTC")
@@ -489,10 +526,38 @@ def main() -> None:
         "cold_start": {name: kind.summary() for name, kind in kinds.items()},
         "warm": warm_result,
         "cold_start_explanations": why,
+        "hostile_bodies": body_result,
     }
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
-    print(f"\nwritten: {args.output}")
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    print(f"\nwritten: {output}")
+
+
+def bodies_only(rounds: int, output: Path) -> None:
+    """``--bodies-only``: the hostile bodies' rows alone, in the same table."""
+    started = time.monotonic()
+    when = datetime.now(UTC)
+    about = machine()
+    result = bodies.measure(rounds, log)
+    rows = body_rows(result)
+    elapsed = time.monotonic() - started
+    print(f"\nToqio connector benchmark (hostile bodies only), {when:%Y-%m-%d %H:%M} UTC")
+    print(
+        f"{about['cpu_model']}, {about['cpu_count']} CPUs, Python {about['python']},"
+        f" {about['platform']}; took {elapsed:.0f} s\n"
+    )
+    print(table(rows))
+    print(f"\ntargets met: {sum(1 for r in rows if r['met'])}/{len(rows)}")
+    report = {
+        "date": when.isoformat(timespec="seconds"),
+        "machine": about,
+        "config": {"body_rounds": rounds, "elapsed_s": round(elapsed, 1)},
+        "rows": rows,
+        "hostile_bodies": result,
+    }
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    print(f"\nwritten: {output}")
 
 
 if __name__ == "__main__":

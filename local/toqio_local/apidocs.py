@@ -3,6 +3,10 @@
 The OpenAPI document is generated from the code with the registry in use, its
 ``servers`` pointing at this runner's API port; Swagger UI's script and style are the
 copies Powertools ships, inlined, so the page needs no network.
+
+The document is written into the page's ``<script>`` as JSON with ``<``, ``>``, ``&``,
+U+2028 and U+2029 escaped (``\\u003c``...): a registry's text holding ``</script>`` would
+otherwise end the script and put the rest of that text into the page as HTML.
 """
 
 from __future__ import annotations
@@ -12,6 +16,14 @@ from pathlib import Path
 from urllib.parse import parse_qs
 
 DOCS_PATH = "/docs"
+# JSON text holds these only inside strings, where \uXXXX is the same character: the
+# same document, and valid JavaScript, with no tag, entity or line terminator left in it.
+_SCRIPT_ESCAPES = {ord(c): f"\\u{ord(c):04x}" for c in "<>&\u2028\u2029"}
+
+
+def script_json(value: object) -> str:
+    """``value`` as JSON text that may stand inside an HTML ``<script>`` element."""
+    return json.dumps(value, ensure_ascii=False).translate(_SCRIPT_ESCAPES)
 
 
 def _swagger_assets() -> tuple[str, str]:
@@ -39,7 +51,7 @@ class ApiDocs:
         self.document = json.dumps(spec, ensure_ascii=False).encode("utf-8")
         script, style = _swagger_assets()
         page = generate_swagger_html(
-            spec=json.dumps(spec, ensure_ascii=False),
+            spec=script_json(spec),
             swagger_js=script,
             swagger_css=style,
             swagger_base_url="",

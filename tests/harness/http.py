@@ -7,6 +7,7 @@ few hundred requests) and kept for failure messages.
 from __future__ import annotations
 
 import collections
+import contextlib
 import os
 import signal
 import socket
@@ -22,16 +23,28 @@ from tests.harness.registries import ROOT
 from toqio_local import devkeys
 
 
-def free_port() -> int:
-    """A port nothing listens on now (each process a test starts gets its own)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+def free_ports(count: int) -> list[int]:
+    """``count`` distinct ports nothing listens on now, for one process a test starts.
+
+    All are reserved together: each probe socket stays bound until every port is
+    chosen, so the system cannot hand the same port out twice (ports looked up one by
+    one can repeat, a port being free again as soon as its probe closes). They are
+    released on return, for the process to bind them.
+    """
+    with contextlib.ExitStack() as probes:
+        ports: list[int] = []
+        while len(ports) < count:
+            probe = probes.enter_context(socket.socket())
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+            if port not in ports:  # never, while the others are bound: checked anyway
+                ports.append(port)
+        return ports
 
 
 class RunningConnector:
     def __init__(self, extra_env: dict[str, str] | None = None) -> None:
-        self.api_port, self.aws_port, self.sandbox_port = free_port(), free_port(), free_port()
+        self.api_port, self.aws_port, self.sandbox_port = free_ports(3)
         self.api = f"http://127.0.0.1:{self.api_port}"
         self.aws = f"http://127.0.0.1:{self.aws_port}"
         self.sandbox = f"http://127.0.0.1:{self.sandbox_port}"

@@ -8,8 +8,10 @@ import sys
 
 import pytest
 
-from tests.harness.http import free_port
+from tests.harness.http import free_ports
 from tests.harness.registries import ROOT
+
+PORTS = ("API_PORT", "AWS_PORT", "SANDBOX_PORT")
 
 
 @pytest.mark.parametrize(
@@ -28,8 +30,8 @@ def test_runner_refuses_to_start_with_a_broken_registry(tmp_path, content, probl
     broken.write_text(content)
     # free ports: the registry must be what stops it, not the ports
     env = {"CUSTOM_PARAMETERS_FILE": str(broken)}
-    env |= {"API_PORT": str(free_port()), "AWS_PORT": str(free_port())}
-    env |= {"SANDBOX_PORT": str(free_port())}
+    ports = free_ports(3)
+    env |= {name: str(port) for name, port in zip(PORTS, ports, strict=True)}
     result = subprocess.run(
         [sys.executable, "-m", "toqio_local"],
         cwd=ROOT,

@@ -17,10 +17,10 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from tests.harness.http import RunningConnector, free_port
+from tests.harness.http import RunningConnector, free_ports
 from tests.harness.registries import ROOT
 from toqio_local import resources
-from toqio_local.functions import FunctionCrashed, FunctionSpec
+from toqio_local.functions import FunctionCrashed, FunctionSpec, wait_until
 from toqio_local.queues import QueueRelay, reported_failures
 from toqio_local.sandbox import SandboxProvider
 from toqio_local.template import TEMPLATE, ResolvedTemplate
@@ -264,16 +264,26 @@ def test_an_invalid_partial_batch_response_fails_the_whole_batch(answer, failed)
 
 
 def test_the_relay_stops_promptly(emulated):
+    """Once asked to stop, the relay ends after the poll under way at most: counted in
+    polls, not timed (the join's 30 s only keep a relay that never ends from hanging)."""
     _, session = emulated
     relay, _ = relay_on(session, FakePool({}), retry_seconds=1)
     relay.wait_seconds = 1
+    polls = {"before": 0, "after": 0}
+    poll_once = relay.poll_once
+
+    def counted_poll() -> int:
+        polls["after" if relay.stopping.is_set() else "before"] += 1
+        return poll_once()
+
+    relay.poll_once = counted_poll
     relay.start()
-    time.sleep(0.3)
-    began = time.monotonic()
+    assert wait_until(lambda: polls["before"] >= 2, 30)  # relaying: the batch, then waiting
     relay.stop()
-    relay.join(5)
+    relay.join(30)
     assert not relay.is_alive()
-    assert time.monotonic() - began < 3
+    # none begun after stop(); one only if stop() came between the loop's check and it
+    assert polls["after"] <= 1
 
 
 # -- the runner ---------------------------------------------------------------------------
@@ -398,10 +408,8 @@ def run_runner(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
 
 
 def test_the_sandbox_port_must_differ_from_the_others():
-    port = free_port()
-    done = run_runner(
-        {"API_PORT": str(port), "AWS_PORT": str(free_port()), "SANDBOX_PORT": str(port)}
-    )
+    port, aws_port = free_ports(2)
+    done = run_runner({"API_PORT": str(port), "AWS_PORT": str(aws_port), "SANDBOX_PORT": str(port)})
     assert done.returncode != 0
     assert "SANDBOX_PORT" in done.stderr + done.stdout
 
@@ -411,8 +419,9 @@ def test_a_sandbox_port_in_use_is_refused():
         busy.bind(("127.0.0.1", 0))
         busy.listen()
         port = busy.getsockname()[1]
+        api_port, aws_port = free_ports(2)  # neither is the busy one: it is bound
         done = run_runner(
-            {"API_PORT": str(free_port()), "AWS_PORT": str(free_port()), "SANDBOX_PORT": str(port)}
+            {"API_PORT": str(api_port), "AWS_PORT": str(aws_port), "SANDBOX_PORT": str(port)}
         )
     assert done.returncode != 0
     assert f"port {port} is in use" in done.stderr + done.stdout

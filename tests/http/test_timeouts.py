@@ -5,7 +5,8 @@ keeps to a deadline taken from its Lambda context (``adapters/aws.py``): an atte
 only if it can end in time, a retry happens only if it can too. The proof: an endpoint
 that accepts connections and never answers, the customers function run as the local
 runner runs it (its own process, the template's environment and Timeout, a context
-counting down from that Timeout), Create and Find both answered 503 before the Timeout.
+counting down from that Timeout), Create and Find both answered 503 before the Timeout,
+after a bounded number of attempts.
 """
 
 from __future__ import annotations
@@ -124,11 +125,13 @@ def test_a_silent_aws_endpoint_is_503_before_the_function_times_out(silent):
     finally:
         pool.close()
     for elapsed, reply in results:
-        print(f"answered in {elapsed:.2f} s")
+        print(f"answered in {elapsed:.2f} s")  # for information: not what is asserted
+        # Answered by the function: past the Timeout, the pool would have ended it
+        # (FunctionCrashed, raised by result() above).
         assert_unavailable(reply)
-        # The last attempt ends by the deadline less the reserve kept to answer.
-        assert elapsed < TIMEOUT - aws.RESERVE_SECONDS / 2, elapsed
-    assert len(silent.connections) >= 2  # both did try AWS
+    # Both did try AWS, each a bounded number of times (one attempt per connection: a
+    # silent one is dropped when its read times out).
+    assert 2 <= len(silent.connections) <= 2 * aws.MAX_ATTEMPTS, len(silent.connections)
 
 
 def test_the_runners_context_counts_down_from_the_templates_timeout(tmp_path):
@@ -142,21 +145,39 @@ def test_the_runners_context_counts_down_from_the_templates_timeout(tmp_path):
         remaining = pool.invoke({})
     finally:
         pool.close()
-    assert TIMEOUT * 1000 - 500 < remaining <= TIMEOUT * 1000
+    # From the template's Timeout, not another: at most that, and not half gone yet (a
+    # bound no loaded machine reaches, where a tight one would be a timing).
+    assert TIMEOUT * 1000 / 2 < remaining <= TIMEOUT * 1000
+
+
+def sent_to_aws() -> list[str]:
+    """The operations the connector's clients send from now on: each attempt that passed
+    the deadline's check and went out (to the emulator)."""
+    sent: list[str] = []
+    for service in ("dynamodb", "secretsmanager"):
+        client = aws.client(service)  # the handler's own: one client per service
+        name = client.meta.service_model.service_id.hyphenize()
+
+        def count(request: Any, **_: Any) -> None:
+            sent.append(request.headers.get("X-Amz-Target", b"").decode() or request.url)
+
+        # first, after the deadline's own check, and before the emulator answers
+        client.meta.events.register_first(f"before-send.{name}", count)
+    return sent
 
 
 def test_aws_calls_that_could_not_end_in_time_are_not_made(api, stack):
-    """Less time left than one attempt may take: 503 at once, nothing written."""
+    """Less time left than one attempt may take: 503 without an attempt, nothing written."""
     module = api.module
+    sent = sent_to_aws()
     short = aws.ATTEMPT_SECONDS + aws.RESERVE_SECONDS - 0.25
-    started = time.monotonic()
     create = module.lambda_handler(
         api.event("POST", "/customers", full_customer("c1")), Context(short)
     )
     find = module.lambda_handler(api.event("GET", "/customers/c1"), Context(short))
-    assert time.monotonic() - started < 1
     assert_unavailable(create)
     assert_unavailable(find)
+    assert sent == []  # not one attempt: nothing to wait for
     assert stack.raw_items() == [] and stack.secret_list() == []
     # With the function's whole Timeout ahead, the same requests go through.
     create = module.lambda_handler(
@@ -167,6 +188,7 @@ def test_aws_calls_that_could_not_end_in_time_are_not_made(api, stack):
         module.lambda_handler(api.event("GET", "/customers/c1"), Context(TIMEOUT))["statusCode"]
         == 200
     )
+    assert sent  # and the count sees the attempts they make
 
 
 def test_a_failed_attempt_is_retried_only_if_the_retry_can_end_in_time():

@@ -1,4 +1,4 @@
-"""Contract 2 over real HTTP: any body up to 64 KiB is answered 200 or 4xx within a second.
+"""Over real HTTP: any body up to 64 KiB is answered 200 or 4xx, never 5xx.
 
 The runner serves ``tests/hostile_registry.json``, a registry declaring the keywords
 whose cost a value decides (``uniqueItems`` over mixed types, ``unevaluatedProperties``
@@ -9,9 +9,12 @@ and ECMA-262 patterns. Hand-made 64 KiB bodies aim at each keyword; generated on
 types, objects and nested arrays, nesting up to what 64 KiB allows, and patterns against
 ``\\n``, ``\\r``, U+2028 and non-ASCII digits.
 
-Every response: never 5xx, Toqio's envelope, within one second, at most 100 problems,
-never ten times the size of a request of 4 KiB or more. The slowest response is printed
-in the terminal summary.
+Every response: never 5xx, Toqio's envelope, at most 100 problems, never ten times the
+size of a request of 4 KiB or more. That the work is bounded is counted in
+``tests/unit/test_validation_bounds.py``; here an answer must only come at all, within a
+generous ``HANG_GUARD`` (a timing would fail on a loaded machine). How long the slowest
+64 KiB body takes, quiet and beside CPU-bound processes, is `make bench`'s figure; the
+slowest response here is printed in the terminal summary, for information.
 """
 
 from __future__ import annotations
@@ -47,8 +50,8 @@ from toqio_local import devkeys
 
 HOSTILE_REGISTRY = Path(__file__).parents[1] / "hostile_registry.json"
 LIMIT = 64 * 1024
-SECOND = 1.0
 KiB = 1024
+HANG_GUARD = 30.0  # seconds: not what is tested (a second is promised), only a guard
 
 
 # --- timings, shown in the terminal summary ---------------------------------------------
@@ -74,7 +77,8 @@ class Timings:
             terminalreporter.write_line(
                 f"validation bounds over HTTP: {self.count} requests, slowest"
                 f" {self.slowest * 1000:.0f} ms ({self.slowest_label}); slowest body of"
-                f" 60-64 KiB {self.slowest_64k * 1000:.0f} ms; limit 1000 ms"
+                f" 60-64 KiB {self.slowest_64k * 1000:.0f} ms (for information: `make bench`"
+                " measures it against its 1000 ms)"
             )
 
 
@@ -129,7 +133,7 @@ def create(local: RunningConnector, custom: dict[str, Any], label: str) -> Answe
 
 def send(local: RunningConnector, body: bytes, customer_id: str, label: str) -> Answer:
     assert len(body) <= LIMIT, (label, len(body))
-    connection = http.client.HTTPConnection("127.0.0.1", local.api_port, timeout=60)
+    connection = http.client.HTTPConnection("127.0.0.1", local.api_port, timeout=HANG_GUARD)
     headers = {
         "Authorization": "Bearer " + token(customer_id),
         "Content-Type": "application/json",
@@ -155,8 +159,6 @@ def what_is_wrong(answer: Answer) -> list[str]:
         wrong.append(f"{answer.status}")
     if answer.body.get("httpStatus") != answer.status:
         wrong.append("httpStatus differs from the status")
-    if answer.seconds >= SECOND:
-        wrong.append(f"answered in {answer.seconds:.2f} s")
     if answer.status == 400 and len(answer.body.get("data") or []) > 100:
         wrong.append(f"{len(answer.body['data'])} problems listed")
     if answer.sent >= 4 * KiB and len(answer.raw) > 10 * answer.sent:
@@ -262,7 +264,7 @@ CASES: dict[str, tuple[str, Any, set[int], set[tuple[str, str]]]] = {
 
 
 @pytest.mark.parametrize(("name", "make", "statuses", "listed"), CASES.values(), ids=CASES)
-def test_a_64_kib_value_aimed_at_a_keyword_is_answered_within_a_second(
+def test_a_64_kib_value_aimed_at_a_keyword_is_answered(
     request, local, name, make, statuses, listed
 ):
     answer = create(local, {name: make()}, f"hand-made, {request.node.callspec.id}")
