@@ -6,6 +6,10 @@ provider is unreachable (within the retry window) is reported as a partial batch
 failure, so SQS delivers it again after the queue's visibility timeout; past the
 window the status is stored as FAILED (PROVIDER_UNREACHABLE). Messages that keep
 failing otherwise end in the dead-letter queue (alarmed).
+
+Each provider call gets what is left of the invocation (at most the rule's limit) less
+what storing its outcome takes; a message left too little time is retried, unasked, so
+the batch's answer is always given before the function's timeout.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from aws_lambda_powertools.utilities.batch import (
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from toqio_connector import bootstrap
+from toqio_connector.adapters.aws import LAST_CALL_SECONDS, invocation_deadline
 from toqio_connector.rules.linking import LinkHint, TryAgainLater
 
 if TYPE_CHECKING:
@@ -37,13 +42,21 @@ processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failu
 linker = bootstrap.linker()
 
 
-def link_one(record: SQSRecord) -> None:
+def provider_seconds(context: LambdaContext | None) -> float:
+    """What the provider may have of the invocation's remaining time."""
+    remaining = getattr(context, "get_remaining_time_in_millis", None)
+    if not callable(remaining):
+        return float("inf")  # no deadline known: the rule's own limit
+    return remaining() / 1000 - LAST_CALL_SECONDS  # to store the outcome, then answer
+
+
+def link_one(record: SQSRecord, lambda_context: LambdaContext | None = None) -> None:
     request = LinkHint.from_message(record.body)
     if request is None:  # names no customer: retrying cannot help
         logger.warning("not a link request: dropped", extra={"message_id": record.message_id})
         return
     try:
-        connection = linker.link(request)
+        connection = linker.link(request, provider_seconds(lambda_context))
     except TryAgainLater as exc:
         metrics.add_metric(name="LinkRetries", unit=MetricUnit.Count, value=1)
         logger.info(
@@ -72,6 +85,7 @@ def link_one(record: SQSRecord) -> None:
 @logger.inject_lambda_context
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
-    return process_partial_response(
-        event=event, record_handler=link_one, processor=processor, context=context
-    )
+    with invocation_deadline(context):  # AWS calls too end in time for the batch's answer
+        return process_partial_response(
+            event=event, record_handler=link_one, processor=processor, context=context
+        )

@@ -170,7 +170,7 @@ def test_a_redelivered_hint_changes_nothing(api, stack, publisher, subscriber):
 class ChangedWhileChecked(ScriptedProvider):
     """A provider during whose check an operator replaces the customer's credentials."""
 
-    def verify(self, credentials: Credentials) -> Verdict:
+    def verify(self, credentials: Credentials, within: float = 8.0) -> Verdict:
         operator().update(
             credentials.customer_id, Change(secrets={"paymentProvider.key": "newer-key-0001"})
         )

@@ -210,3 +210,23 @@ def test_the_linker_may_finish_a_half_done_change_and_delete_only_pending_secret
     assert granted["secretsmanager:DeleteSecret"].endswith('${SecretNamePrefix}*/pending/*"}')
     for action, resource in granted.items():
         assert "${SecretNamePrefix}*" in resource, action
+
+
+def test_the_linker_s_batch_fits_its_timeout_and_its_queue_outlasts_the_retry_window():
+    """Every message of a batch gets a whole provider call and the write of its outcome
+    before the function's timeout (the batch's partial answer is never lost); a message
+    comes back until the longest retry window is over, so none is dead-lettered before
+    its customer's FAILED status is stored."""
+    from toqio_connector.adapters.aws import LAST_CALL_SECONDS, RESERVE_SECONDS
+    from toqio_connector.rules.linking import PROVIDER_CALL_SECONDS
+
+    linker = RESOURCES["LinkerFunction"]["Properties"]
+    batch = linker["Events"]["CustomerEvents"]["Properties"]["BatchSize"]
+    per_message = PROVIDER_CALL_SECONDS + LAST_CALL_SECONDS
+    assert batch * per_message + RESERVE_SECONDS <= linker["Timeout"]
+    queue = RESOURCES["LinkerQueue"]["Properties"]
+    visibility = queue["VisibilityTimeout"]
+    assert visibility >= 6 * linker["Timeout"]  # AWS's advice for SQS event sources
+    longest_window = STACK.template["Parameters"]["LinkRetryWindowSeconds"]["MaxValue"]
+    redeliveries = queue["RedrivePolicy"]["maxReceiveCount"] - 1
+    assert redeliveries * visibility >= longest_window + visibility

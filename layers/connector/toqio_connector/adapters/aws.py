@@ -68,6 +68,9 @@ READ_TIMEOUT_SECONDS = 2.0  # DynamoDB and Secrets Manager answer in millisecond
 MAX_ATTEMPTS = 3
 ATTEMPT_SECONDS = CONNECT_TIMEOUT_SECONDS + READ_TIMEOUT_SECONDS  # one attempt, at its longest
 RESERVE_SECONDS = 0.5  # after the last AWS call: build and send the answer
+# Kept back for one more AWS call (the outcome of slow work outside AWS) and the answer,
+# with the time between the two checks of the deadline to spare.
+LAST_CALL_SECONDS = ATTEMPT_SECONDS + 2 * RESERVE_SECONDS
 # botocore's standard mode sleeps rand() * min(scale * 2 ** (attempt - 1), 20) s before a
 # retry, scale <= 1 s, and up to 5 s more when AWS sends x-amz-retry-after.
 _BACKOFF_CAP_SECONDS = 20.0

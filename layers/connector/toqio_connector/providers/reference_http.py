@@ -54,7 +54,7 @@ if TYPE_CHECKING:
 
     from toqio_connector.ports import ProviderAdapter
 
-TIMEOUT_SECONDS = 8.0  # within the linker's 20 s, with room for AWS calls
+TIMEOUT_SECONDS = 8.0  # the adapter's own limit; the linker passes its budget as ``within``
 VERIFY_PATH = "/v1/credentials/verify"
 REFUSING_STATUSES = frozenset({400, 401, 403, 404})
 MAX_ANSWER_BYTES = 4096  # of an accepting answer's body, read and dropped

@@ -56,6 +56,10 @@ REASONS = {
     "PROVIDER_UNREACHABLE": "the provider could not be reached for the whole retry window",
 }
 DEFAULT_RETRY_WINDOW_SECONDS = 3600
+# The longest one provider call may take (connect, send, answer), and the least worth
+# starting: with less time left in the invocation, the check waits for its redelivery.
+PROVIDER_CALL_SECONDS = 8.0
+SHORTEST_CALL_SECONDS = 1.0
 _LONG_AGO = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -139,18 +143,19 @@ class Linker:
         self.retry_window_seconds = retry_window_seconds
         self.clock = clock
 
-    def link(self, hint: LinkHint) -> Connection | None:
+    def link(self, hint: LinkHint, within: float = PROVIDER_CALL_SECONDS) -> Connection | None:
         """The outcome stored for the customer ``hint`` names; None if there was nothing
         to do (the customer is gone, or its current credentials were checked already and
-        no operator asked for another check). TryAgainLater while the provider is
-        unreachable within the retry window."""
+        no operator asked for another check). The provider is given ``within`` seconds
+        to answer. TryAgainLater while the provider is unreachable within the retry
+        window, or if ``within`` is too short to ask it at all."""
         stored = self.table.get(hint.customer_id)
         if stored is None:
             return None
         request = stored.pending_link_request
         if stored.current_connection is not None and request is None:
             return None  # checked already (a redelivery, a forgery, a change of other fields)
-        status, reason = self._check(stored)
+        status, reason = self._check(stored, min(within, PROVIDER_CALL_SECONDS))
         connection = Connection(
             status=status,
             reason=reason,
@@ -161,7 +166,7 @@ class Linker:
         )
         return connection if self.table.store_connection(stored.id, connection) else None
 
-    def _check(self, stored: StoredCustomer) -> tuple[str, str]:
+    def _check(self, stored: StoredCustomer, within: float) -> tuple[str, str]:
         try:  # the values the item names; a half-done change's write is finished first
             document = self.store.secret_values(stored)
         except (CustomerIdTaken, CustomerSecretMissing):  # not the connector's, or deleted
@@ -169,7 +174,9 @@ class Linker:
         credentials = credentials_from(stored, document.get_secret_value())
         if any(not getattr(credentials, name) for name in self.provider.required):
             return FAILED, "CREDENTIALS_MISSING"
-        verdict = self.provider.verify(credentials)
+        if within < SHORTEST_CALL_SECONDS:  # not the provider's fault: never counted as such
+            raise TryAgainLater("no time left in this invocation")
+        verdict = self.provider.verify(credentials, within)
         if verdict.outcome == ACCEPTED:
             return CONNECTED, "CREDENTIALS_ACCEPTED"
         if verdict.outcome == REFUSED:
