@@ -41,10 +41,11 @@ from typing import Any
 MAX_DEPTH = 64
 MAX_PROBLEMS = 100
 MAX_FIELD_BYTES = 200
-# Steps for one request's custom parameters. Measured at 2-6 microseconds a step (the
-# costliest: nested anyOf/oneOf, references), this is at most ~0.5 s of evaluation; a
-# 64 KiB array of ~32k numbers checked by "items": {"type": ...} takes ~64k steps.
-MAX_STEPS = 80_000
+# Steps for one request's custom parameters. Measured at 2-7 microseconds a step (the
+# costliest: recursive anyOf with unevaluatedProperties), this is at most ~0.3 s of
+# evaluation on a quiet machine, so that the answer keeps within its second beside other
+# work; an array of ~20k numbers checked by "items": {"type": ...} takes ~40k steps.
+MAX_STEPS = 40_000
 # What one customer may take once normalised, in the item's data and in its secret alike:
 # Secrets Manager holds at most 64 KiB, and an event carries the data under EventBridge's
 # 256 KiB. A body is at most 64 KiB, but numbers re-serialise longer (1E15 is stored as
