@@ -90,6 +90,47 @@ def test_customers_api_may_touch_only_its_table_and_its_secret_prefix():
     )
 
 
+def number(value: object) -> int:
+    """A template number: a literal, or a parameter's default."""
+    return int(STACK.resolve(value))
+
+
+def checkov_skips() -> dict[tuple[str, str], str]:
+    """(logical id, check id) -> the justification of each accepted checkov finding."""
+    return {
+        (lid, skip["id"]): skip["comment"]
+        for lid, resource in RESOURCES.items()
+        for skip in resource.get("Metadata", {}).get("checkov", {}).get("skip", [])
+    }
+
+
+def test_the_stage_is_throttled_and_its_usage_plan_bounds_each_api_key():
+    settings = RESOURCES["Api"]["Properties"]["MethodSettings"]
+    (stage,) = [s for s in settings if (s["ResourcePath"], s["HttpMethod"]) == ("/*", "*")]
+    rate, burst = number(stage["ThrottlingRateLimit"]), number(stage["ThrottlingBurstLimit"])
+    assert 0 < rate <= burst
+    plans = STACK.of_type("AWS::ApiGateway::UsagePlan")
+    assert len(plans) == 1
+    plan = next(iter(plans.values()))["Properties"]
+    assert plan["ApiStages"] == [{"ApiId": {"Ref": "Api"}, "Stage": {"Ref": "Api.Stage"}}]
+    assert plan["Throttle"] == {
+        "RateLimit": stage["ThrottlingRateLimit"],
+        "BurstLimit": stage["ThrottlingBurstLimit"],
+    }
+    assert plan["Quota"]["Period"] in {"DAY", "WEEK", "MONTH"}
+    assert number(plan["Quota"]["Limit"]) > 0
+    # a throttled request is the retryable 503, not a bare 429
+    assert GATEWAY["THROTTLED"]["StatusCode"] == "503"
+    # whatever a checkov skip says of the stage's throttling holds
+    for (lid, _check), comment in checkov_skips().items():
+        if "throttling" in comment:
+            events = RESOURCES[lid]["Properties"].get("Events", {}).values()
+            assert lid == "AuthorizerFunction" or all(
+                e["Type"] == "Api" and e["Properties"]["RestApiId"] == {"Ref": "Api"}
+                for e in events
+            ), lid
+
+
 def test_publisher_reports_partial_failures_and_has_an_on_failure_destination():
     event = RESOURCES["PublisherFunction"]["Properties"]["Events"]["CustomerChanges"]
     props = event["Properties"]
