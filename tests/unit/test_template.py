@@ -131,6 +131,26 @@ def test_the_stage_is_throttled_and_its_usage_plan_bounds_each_api_key():
             ), lid
 
 
+def test_every_function_has_reserved_concurrency_the_linker_s_little_enough_for_the_provider():
+    functions = STACK.of_type("AWS::Serverless::Function")
+    reserved = {
+        fid: number(f["Properties"]["ReservedConcurrentExecutions"]) for fid, f in functions.items()
+    }
+    assert all(n >= 1 for n in reserved.values())
+    # AWS keeps 100 of an account's (default) 1,000 unreserved
+    assert sum(reserved.values()) <= 900
+    # the API's functions take a whole burst, so that the stage throttling refuses first
+    settings = RESOURCES["Api"]["Properties"]["MethodSettings"]
+    burst = max(number(s["ThrottlingBurstLimit"]) for s in settings)
+    assert min(reserved["CustomersApiFunction"], reserved["AuthorizerFunction"]) >= burst
+    # the linker: a few provider calls at a time, and no more queue pollers than it may run
+    linker = functions["LinkerFunction"]["Properties"]
+    scaling = linker["Events"]["CustomerEvents"]["Properties"]["ScalingConfig"]
+    assert scaling["MaximumConcurrency"] == linker["ReservedConcurrentExecutions"]
+    assert reserved["LinkerFunction"] <= 10
+    assert not [key for key in checkov_skips() if key[1] == "CKV_AWS_115"]  # none to accept
+
+
 def test_publisher_reports_partial_failures_and_has_an_on_failure_destination():
     event = RESOURCES["PublisherFunction"]["Properties"]["Events"]["CustomerChanges"]
     props = event["Properties"]
