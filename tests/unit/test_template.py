@@ -8,6 +8,7 @@ import tomllib
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -64,6 +65,53 @@ def test_api_uses_the_cached_token_authorizer_with_toqio_keys_as_a_parameter():
     env = RESOURCES["AuthorizerFunction"]["Properties"]["Environment"]["Variables"]
     assert env["TOQIO_PUBLIC_KEYS"] == {"Ref": "ToqioPublicKeys"}
     assert "Policies" not in RESOURCES["AuthorizerFunction"]["Properties"]  # no AWS access
+
+
+def test_the_authorizer_is_invoked_only_for_what_could_be_a_bearer_jwt(tmp_path):
+    """The header's ValidationExpression passes every form of a real token (``make token``'s)
+    that the authorizer accepts, and refuses garbage before any invocation."""
+    from toqio_connector.rules.tokens import InvalidToken, TokenVerifier
+    from toqio_local import devkeys
+
+    auth = RESOURCES["Api"]["Properties"]["Auth"]
+    identity = auth["Authorizers"][auth["DefaultAuthorizer"]]["Identity"]
+    expression = re.compile(identity["ValidationExpression"])
+    key = tmp_path / "dev-key.pem"
+    token = devkeys.token("c1", path=key)
+    verifier = TokenVerifier.configured(devkeys.public_key_pem(key), "RS256")
+    header, payload, signature = token.split(".")
+    real = [
+        f"Bearer {token}",
+        f"bearer {token}",
+        f"BEARER {token}",
+        f"Bearer   {token}",
+        f" Bearer {token} ",
+        f"Bearer {token}" + "=" * (-len(signature) % 4),  # a padded signature
+    ]
+    garbage = [
+        "",
+        "Bearer",
+        "Bearer ",
+        token,
+        f"Basic {token}",
+        f"Bearer\t{token}",
+        "Bearer not-a-jwt",
+        "Bearer a.b",
+        f"Bearer {token}.x",
+        f"Bearer {token} junk",
+        f"Bearer {token}, Bearer {token}",
+        f"Bearer {header}.{payload}.{signature.replace('-', '+').replace('_', '/')}/",
+        'Bearer {"alg":"none"}',
+        "Bearer \xe9\xe9.a.b",
+        "Bearer " + "A" * 10_000,
+    ]
+    for value in real:
+        assert expression.fullmatch(value), value
+        assert verifier.verify(value).customer_id == "c1"
+    for value in garbage:
+        assert not expression.fullmatch(value), value
+        with pytest.raises(InvalidToken):  # refused unseen: the authorizer would refuse it
+            verifier.verify(value)
 
 
 def test_customers_api_may_touch_only_its_table_and_its_secret_prefix():
