@@ -199,6 +199,71 @@ def test_every_function_has_reserved_concurrency_the_linker_s_little_enough_for_
     assert not [key for key in checkov_skips() if key[1] == "CKV_AWS_115"]  # none to accept
 
 
+EXPRESSION_WORDS = {
+    "SET", "REMOVE", "ADD", "DELETE", "AND", "OR", "NOT", "BETWEEN", "IN",
+    "attribute_exists", "attribute_not_exists", "attribute_type", "begins_with", "contains",
+    "size",
+}  # fmt: skip
+
+
+def named_attributes(call: dict) -> tuple[set[str], set[str]]:
+    """(attributes an UpdateItem call sets, every attribute it names: key, update, condition)."""
+    names = call.get("ExpressionAttributeNames", {})
+
+    def attributes(expression: str) -> set[str]:
+        aliased = {names[alias] for alias in re.findall(r"#\w+", expression)}
+        bare = set(re.findall(r"(?<![#:\w])[A-Za-z_]\w*", expression)) - EXPRESSION_WORDS
+        return aliased | bare
+
+    update = call["UpdateExpression"]
+    assert update.startswith("SET ") and "REMOVE" not in update
+    written = set()
+    for assignment in update.removeprefix("SET ").split(","):
+        written |= attributes(assignment.split("=")[0])
+    named = set(call["Key"]) | attributes(update) | attributes(call.get("ConditionExpression", ""))
+    return written, named
+
+
+def test_the_linker_may_update_its_connection_attributes_only():
+    """The attributes the condition allows, checked against the write the linker makes
+    (DynamoDbCustomerTable.store_connection, recorded) and the model it writes."""
+    from toqio_connector.adapters.dynamodb import DynamoDbCustomerTable
+    from toqio_connector.models.customer import Connection, StoredCustomer
+
+    class Recorder:
+        def __init__(self) -> None:
+            self.calls: list[dict] = []
+
+        def update_item(self, **call: object) -> dict:
+            self.calls.append(call)
+            return {}
+
+    recorder = Recorder()
+    outcome = Connection(
+        status="CONNECTED",
+        reason="CREDENTIALS_ACCEPTED",
+        secretVersionId="v1",
+        version=1,
+        checkedAt="2026-11-24T10:15:30.123Z",
+    )
+    assert DynamoDbCustomerTable("t", recorder).store_connection("c1", outcome)
+    (call,) = recorder.calls
+    written, named = named_attributes(call)
+    assert written == {attribute for _name, attribute in Connection.ATTRIBUTES}
+
+    (update,) = [s for s in statements("LinkerFunction") if "dynamodb:UpdateItem" in s["Action"]]
+    assert update["Action"] == "dynamodb:UpdateItem"  # nothing else under this condition
+    condition = update["Condition"]
+    allowed = set(condition["ForAllValues:StringEquals"]["dynamodb:Attributes"])
+    assert condition["Null"] == {"dynamodb:Attributes": "false"}  # no request without them
+    assert condition["StringEqualsIfExists"] == {"dynamodb:ReturnValues": "NONE"}
+    assert "id" in allowed and named <= allowed  # the linker's own write is allowed...
+    own = set(StoredCustomer("c1", {}, "arn", "v1", "t", "t").to_record())
+    assert not any(attribute.startswith("connection") for attribute in own)
+    for extra in allowed - named:  # ...and beyond it only attributes of the linker's own
+        assert extra.startswith("connection") and extra not in own, extra
+
+
 def test_publisher_reports_partial_failures_and_has_an_on_failure_destination():
     event = RESOURCES["PublisherFunction"]["Properties"]["Events"]["CustomerChanges"]
     props = event["Properties"]
