@@ -12,6 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests.harness import iam
 from tests.harness.registries import TEMPLATE
 from toqio_local.gateway import render_vtl
 from toqio_local.template import ResolvedTemplate
@@ -114,6 +115,10 @@ def test_the_authorizer_is_invoked_only_for_what_could_be_a_bearer_jwt(tmp_path)
             verifier.verify(value)
 
 
+def allows(granted: list[dict], action: str, arn: str) -> bool:
+    return iam.allows(STACK, granted, action, arn)
+
+
 def test_customers_api_may_touch_only_its_table_and_its_secret_prefix():
     allowed = {
         "dynamodb:GetItem",
@@ -136,6 +141,34 @@ def test_customers_api_may_touch_only_its_table_and_its_secret_prefix():
     assert len(policies("CustomersApiFunction")) == len(
         [p for p in policies("CustomersApiFunction") if "Statement" in p]
     )
+
+
+def test_the_customers_api_writes_customer_secrets_and_only_reads_or_deletes_pending_ones():
+    """On the names the code gives: a customer's secret (with its ARN's random suffix, or
+    by name as CreateSecret may be judged) and an operator change's pending secret."""
+    from toqio_connector.adapters.secrets import SecretsManagerStore
+    from toqio_connector.rules.write_protocol import pending_name
+
+    granted = statements("CustomersApiFunction")
+    secret = f"arn:aws:secretsmanager:{STACK.region}:{STACK.account}:secret:"
+    store = SecretsManagerStore(STACK.parameter("SecretNamePrefix"), None)
+    customers = [store.name_for("c1"), store.name_for("urn:toqio:c-1")]
+    named = [secret + name for name in customers]
+    arns = [secret + name + "-AbCdEf" for name in customers]
+    pending = [pending_name(arn, "2f0c7d1e-1b2c-4d5e-8f90-a1b2c3d4e5f6") for arn in arns]
+    pending_arns = [secret + name + "-XyZ123" for name in pending]
+    every = {a for s in granted for a in iam.listed(s["Action"]) if a.startswith("secretsmanager:")}
+    for action in every:
+        for arn in arns + named:
+            assert allows(granted, action, arn), (action, arn)
+    reading = {"secretsmanager:GetSecretValue", "secretsmanager:DeleteSecret"}
+    for arn in pending_arns + [secret + name for name in pending]:
+        for action in every:
+            assert allows(granted, action, arn) == (action in reading), (action, arn)
+    for other in ("toqio-connector/customers/c1", "toqio-connector/customers/c1/other"):
+        for action in every:
+            assert not allows(granted, action, secret + other + "-AbCdEf"), (action, other)
+    assert "secretsmanager:ListSecrets" not in every  # only an operator's change lists
 
 
 def number(value: object) -> int:
