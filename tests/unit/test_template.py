@@ -171,6 +171,91 @@ def test_the_customers_api_writes_customer_secrets_and_only_reads_or_deletes_pen
     assert "secretsmanager:ListSecrets" not in every  # only an operator's change lists
 
 
+CRYPTO = {"kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"}
+
+
+def function_statements(function: str) -> list[dict]:
+    """Inline statements and those of the template's managed policies the function names."""
+    found = statements(function)
+    for policy in policies(function):
+        if isinstance(policy, dict) and set(policy) == {"Ref"} and policy["Ref"] in RESOURCES:
+            found += RESOURCES[policy["Ref"]]["Properties"]["PolicyDocument"]["Statement"]
+    return found
+
+
+def key_statements() -> list[dict]:
+    """The key policy's statements, both branches of each conditional one."""
+    found = []
+    for statement in RESOURCES["CustomerSecretsKey"]["Properties"]["KeyPolicy"]["Statement"]:
+        if "Fn::If" in statement:
+            found += [s for s in statement["Fn::If"][1:] if s != {"Ref": "AWS::NoValue"}]
+        else:
+            found.append(statement)
+    return found
+
+
+def test_customers_secrets_have_a_rotated_key_that_only_the_roles_using_them_may_use():
+    (key_id,) = STACK.of_type("AWS::KMS::Key")
+    key = RESOURCES[key_id]
+    assert key_id == "CustomerSecretsKey"
+    assert key["Properties"]["EnableKeyRotation"] is True
+    assert key["DeletionPolicy"] == key["UpdateReplacePolicy"] == "Retain"  # as the table
+    ((_alias, alias),) = STACK.of_type("AWS::KMS::Alias").items()
+    assert alias["Properties"]["TargetKeyId"] == {"Ref": key_id}
+    assert STACK.resolve(alias["Properties"]["AliasName"]).startswith("alias/")
+
+    root = {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"}
+    via = {"kms:ViaService": {"Fn::Sub": "secretsmanager.${AWS::Region}.amazonaws.com"}}
+    users: dict[str, set[str]] = {}  # principal -> the key's uses it is allowed
+    for statement in key_statements():
+        assert statement["Effect"] == "Allow" and statement["Resource"] == "*"
+        actions = set(iam.listed(statement["Action"]))
+        assert not any("*" in action for action in actions)
+        principals = statement["Principal"]["AWS"]
+        if principals == root:  # the account administers the key, and cannot use it
+            assert {"kms:PutKeyPolicy", "kms:ScheduleKeyDeletion"} <= actions
+            assert not actions & (CRYPTO | {"kms:CreateGrant", "kms:ReEncryptFrom"})
+            continue
+        assert actions <= CRYPTO and statement["Condition"] == {"StringEquals": via}
+        for principal in principals if isinstance(principals, list) else [principals]:
+            users.setdefault(json.dumps(principal), set()).update(actions)
+
+    # the functions' roles named are those of the functions that touch secret values
+    reading = {"secretsmanager:GetSecretValue"}
+    writing = {"secretsmanager:CreateSecret", "secretsmanager:PutSecretValue"}
+    expected = {}
+    for fid in STACK.of_type("AWS::Serverless::Function"):
+        actions = {a for s in function_statements(fid) for a in iam.listed(s["Action"])}
+        assert not any(a.startswith("kms:") for a in actions), fid  # the key policy grants
+        if actions & (reading | writing):
+            role = json.dumps({"Fn::GetAtt": [f"{fid}Role", "Arn"]})
+            expected[role] = {"kms:Decrypt"} | (
+                {"kms:GenerateDataKey"} if actions & writing else set()
+            )
+    named_roles = {p: uses for p, uses in users.items() if "Fn::GetAtt" in p}
+    assert set(named_roles) == set(expected)
+    for role, uses in expected.items():
+        assert uses <= named_roles[role], role
+    linker = json.dumps({"Fn::GetAtt": ["LinkerFunctionRole", "Arn"]})
+    assert named_roles[linker] >= {"kms:Decrypt", "kms:GenerateDataKey"}  # finishing changes
+    # and no one else but the roles the deployer names (default: none)
+    others = {p for p in users if p not in named_roles}
+    assert others == {
+        json.dumps({"Ref": "SecretsOperatorArns"}),
+        json.dumps({"Ref": "SecretsReaderArns"}),
+    }
+    assert users[json.dumps({"Ref": "SecretsReaderArns"})] == {"kms:Decrypt"}
+    for name in ("SecretsOperatorArns", "SecretsReaderArns"):
+        assert STACK.template["Parameters"][name]["Default"] == ""
+
+    # the functions that create secrets name the key
+    for fid in STACK.of_type("AWS::Serverless::Function"):
+        actions = {a for s in function_statements(fid) for a in iam.listed(s["Action"])}
+        env = RESOURCES[fid]["Properties"].get("Environment", {}).get("Variables", {})
+        creates = "secretsmanager:CreateSecret" in actions
+        assert (env.get("SECRETS_KMS_KEY_ID") == {"Fn::GetAtt": [key_id, "Arn"]}) == creates, fid
+
+
 def number(value: object) -> int:
     """A template number: a literal, or a parameter's default."""
     return int(STACK.resolve(value))
