@@ -53,6 +53,7 @@ class Authorizer:
     function: str
     header: str
     cache_seconds: int
+    validation: re.Pattern[str] | None = None  # a header that does not match: 401 unseen
 
 
 class ApiGateway:
@@ -99,10 +100,12 @@ class ApiGateway:
         spec = auth["Authorizers"][name]
         function = spec["FunctionArn"]["Fn::GetAtt"][0]
         identity = spec.get("Identity", {})
+        validation = identity.get("ValidationExpression")
         return Authorizer(
             function=function,
             header=identity.get("Header", "Authorization"),
             cache_seconds=int(self.stack.resolve(identity.get("ReauthorizeEvery", 300))),
+            validation=re.compile(self.stack.resolve(validation)) if validation else None,
         )
 
     def _gateway_responses(self, api_id: str) -> dict[str, GatewayResponse]:
@@ -194,7 +197,9 @@ class ApiGateway:
         authorizer_context: dict[str, Any] = {}
         if self.authorizer is not None:
             token = next((v for k, v in headers if k.lower() == self.authorizer.header.lower()), "")
-            if not token:
+            if not token or (
+                self.authorizer.validation and not self.authorizer.validation.fullmatch(token)
+            ):
                 return self.gateway_response("UNAUTHORIZED", request_id)
             try:
                 policy = self._authorize(self.authorizer, token, method_arn)

@@ -160,6 +160,43 @@ def create_managed_policy(
     stack.attributes[(logical_id, "PolicyArn")] = arn
 
 
+def create_key(
+    stack: ResolvedTemplate, session: Any, logical_id: str, props: dict[str, Any]
+) -> None:
+    """A KMS key with its policy (the emulator enforces none) and its rotation."""
+    client = session.client("kms")
+    options: dict[str, Any] = {
+        key: props[key] for key in ("Description", "KeyUsage", "KeySpec") if key in props
+    }
+    if "KeyPolicy" in props:
+        options["Policy"] = json.dumps(props["KeyPolicy"])
+    key = client.create_key(**options)["KeyMetadata"]
+    if props.get("EnableKeyRotation"):
+        client.enable_key_rotation(KeyId=key["KeyId"])
+    stack.refs[logical_id] = key["KeyId"]
+    stack.attributes[(logical_id, "Arn")] = key["Arn"]
+    stack.attributes[(logical_id, "KeyId")] = key["KeyId"]
+
+
+def create_alias(
+    stack: ResolvedTemplate, session: Any, logical_id: str, props: dict[str, Any]
+) -> None:
+    session.client("kms").create_alias(
+        AliasName=props["AliasName"], TargetKeyId=props["TargetKeyId"]
+    )
+    stack.refs[logical_id] = props["AliasName"]
+
+
+def implicit_roles(stack: ResolvedTemplate) -> None:
+    """The role SAM makes for each function that names none (``<function>Role``): its ARN,
+    which policies may name (the emulator enforces no IAM, so no role is created)."""
+    for fid, resource in stack.of_type("AWS::Serverless::Function").items():
+        if "Role" not in resource.get("Properties", {}):
+            name = f"{stack.name}-{fid}Role"
+            stack.refs[f"{fid}Role"] = name
+            stack.attributes[(f"{fid}Role", "Arn")] = f"arn:aws:iam::{stack.account}:role/{name}"
+
+
 CREATORS = {
     "AWS::DynamoDB::Table": create_table,
     "AWS::Events::EventBus": create_event_bus,
@@ -168,15 +205,18 @@ CREATORS = {
     "AWS::Events::Rule": create_rule,
     "AWS::Events::Archive": create_archive,
     "AWS::IAM::ManagedPolicy": create_managed_policy,
+    "AWS::KMS::Key": create_key,
+    "AWS::KMS::Alias": create_alias,
 }
 
 
 def create_all(stack: ResolvedTemplate, session: Any) -> list[str]:
-    """Create every table, bus, queue and rule the template declares; their logical ids.
+    """Create every table, bus, queue, rule and key the template declares; their logical ids.
 
     A resource that refers to one not created yet (a queue naming its dead-letter queue,
     a rule naming its target) waits for a later pass.
     """
+    implicit_roles(stack)
     created: list[str] = []
     waiting = [lid for lid, r in stack.resources.items() if r["Type"] in CREATORS]
     while waiting:

@@ -223,6 +223,10 @@ class LocalConnector:
         lines += self._queue_lines()
         lines += [
             f"  secrets        {stack.parameter('SecretNamePrefix')}<customer id>/secrets",
+        ]
+        for lid in stack.of_type("AWS::KMS::Alias"):
+            lines.append(f"  secrets key    {stack.refs[lid]}")
+        lines += [
             f"  signing key    {self.stack.path(str(devkeys.KEY_FILE))}",
             "  token          make token CUSTOMER_ID=<id>",
         ]

@@ -14,6 +14,9 @@ import yaml
 TEMPLATE = Path("template.yaml")
 
 
+NO_VALUE = object()  # what ``!Ref AWS::NoValue`` stands for: left out where it is
+
+
 class _CfnLoader(yaml.SafeLoader):
     """YAML loader that turns ``!Ref x`` / ``!Sub ...`` into their long forms."""
 
@@ -79,6 +82,33 @@ class ResolvedTemplate:
             raise KeyError(f"template parameter {name} has no value")
         return str(spec["Default"])
 
+    def _parameter_value(self, name: str) -> Any:
+        """A parameter as ``Ref`` gives it: a list for a ``CommaDelimitedList``."""
+        value = self.parameter(name)
+        kind = self.template["Parameters"][name].get("Type", "String")
+        return (
+            [item.strip() for item in value.split(",")] if kind == "CommaDelimitedList" else value
+        )
+
+    def condition(self, name: str) -> bool:
+        """The value of the template's condition ``name``."""
+        return bool(self._truth(self.template["Conditions"][name]))
+
+    def _truth(self, value: Any) -> bool:
+        ((key, arg),) = value.items()
+        if key == "Condition":
+            return self.condition(arg)
+        if key == "Fn::Equals":
+            left, right = (self.resolve(part) for part in arg)
+            return bool(left == right)
+        if key == "Fn::Not":
+            return not self._truth(arg[0])
+        if key == "Fn::And":
+            return all(self._truth(part) for part in arg)
+        if key == "Fn::Or":
+            return any(self._truth(part) for part in arg)
+        raise NotImplementedError(f"the local runner does not evaluate the condition {key}")
+
     def _pseudo(self, name: str) -> str | None:
         return {
             "AWS::Region": self.region,
@@ -88,27 +118,32 @@ class ResolvedTemplate:
             "AWS::URLSuffix": "amazonaws.com",
         }.get(name)
 
-    def ref(self, name: str) -> str:
+    def ref(self, name: str) -> Any:
+        if name == "AWS::NoValue":
+            return NO_VALUE
         pseudo = self._pseudo(name)
         if pseudo is not None:
             return pseudo
         if name in self.template.get("Parameters", {}):
-            return self.parameter(name)
+            return self._parameter_value(name)
         if name in self.refs:
             return self.refs[name]
         raise KeyError(f"!Ref {name}: not a parameter or a resource the runner created")
 
     def resolve(self, value: Any) -> Any:
-        """Evaluate the intrinsics the runner understands; fail clearly on the others."""
+        """Evaluate the intrinsics the runner understands; fail clearly on the others.
+        What resolves to ``AWS::NoValue`` is left out of its list or mapping."""
         if isinstance(value, list):
-            return [self.resolve(item) for item in value]
+            items = [self.resolve(item) for item in value]
+            return [item for item in items if item is not NO_VALUE]
         if not isinstance(value, dict):
             return value
         if len(value) == 1:
             ((key, arg),) = value.items()
             if key == "Ref" or key.startswith("Fn::"):
                 return self._intrinsic(key, arg)
-        return {key: self.resolve(item) for key, item in value.items()}
+        resolved = {key: self.resolve(item) for key, item in value.items()}
+        return {key: item for key, item in resolved.items() if item is not NO_VALUE}
 
     def _intrinsic(self, key: str, arg: Any) -> Any:
         """The value of ``{key: arg}``: ``Ref`` or an ``Fn::`` the runner evaluates."""
@@ -123,7 +158,10 @@ class ResolvedTemplate:
             return self.template["Mappings"][mapping][top][second]
         if key == "Fn::Join":
             separator, parts = arg
-            return separator.join(str(self.resolve(part)) for part in parts)
+            return separator.join(str(part) for part in self.resolve(parts))
+        if key == "Fn::If":
+            name, if_true, if_false = arg
+            return self.resolve(if_true if self.condition(name) else if_false)
         raise NotImplementedError(f"the local runner does not evaluate {key}")
 
     def _get_att(self, arg: Any) -> str:

@@ -66,6 +66,28 @@ def test_create_returns_the_masked_normalised_customer(api):
     assert abs((datetime.now(UTC) - parsed).total_seconds()) < 300
 
 
+@pytest.mark.parametrize("with_key", [True, False])
+def test_a_customer_s_secret_is_encrypted_with_the_key_the_environment_names(
+    stack, monkeypatch, with_key
+):
+    """SECRETS_KMS_KEY_ID, as the template sets it to its key (created by create_all, as
+    under make run); unset, Secrets Manager's own key."""
+    import boto3
+
+    from toqio_connector import bootstrap
+
+    key = boto3.client("kms").describe_key(KeyId="alias/toqio-connector/customer-secrets")
+    arn = key["KeyMetadata"]["Arn"]
+    if with_key:
+        monkeypatch.setenv("SECRETS_KMS_KEY_ID", arn)
+    else:
+        monkeypatch.delenv("SECRETS_KMS_KEY_ID", raising=False)
+    assert bootstrap.customers_api().create(full_customer("c1"), "c1").created
+    assert stack.secretsmanager.describe_secret(SecretId=only_secret(stack)["ARN"]).get(
+        "KmsKeyId"
+    ) == (arn if with_key else None)
+
+
 def test_create_minimal_customer_omits_absent_fields(api):
     reply = api.create({"id": "c1", "apiKey": "k", "provider": None})
     assert reply.status == 200

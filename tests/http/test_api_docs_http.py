@@ -52,7 +52,7 @@ def test_a_401_says_why_in_the_log_never_the_token(local):
     import urllib.error
 
     forged = local.token("c1")[:-6] + "AAAAAA"
-    for token in ("not-a-jwt", forged):
+    for token in ("not.a.jwt", forged):  # shaped as a JWT: the authorizer is asked
         request = urllib.request.Request(
             f"{local.api}/customers/c1", headers={"Authorization": f"Bearer {token}"}
         )
@@ -63,7 +63,25 @@ def test_a_401_says_why_in_the_log_never_the_token(local):
     log = "".join(local.output)
     assert "token refused: malformed token" in log
     assert "token refused: signature does not match a configured key" in log
-    assert forged not in log and "not-a-jwt" not in log
+    assert forged not in log and "not.a.jwt" not in log
+
+
+def test_a_header_that_is_no_bearer_jwt_is_refused_without_asking_the_authorizer(local):
+    import time
+    import urllib.error
+
+    time.sleep(0.5)
+    asked = "".join(local.output).count("token refused")
+    for value in ("Bearer not-a-jwt", "Basic dXNlcjpwYXNz", "Bearer a.b", "bearer"):
+        request = urllib.request.Request(
+            f"{local.api}/customers/c1", headers={"Authorization": value}
+        )
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(request, timeout=30)  # noqa: S310 - local runner
+        assert refused.value.code == 401
+        assert json.loads(refused.value.read())["code"] == "UNAUTHORIZED"
+    time.sleep(0.5)
+    assert "".join(local.output).count("token refused") == asked
 
 
 def test_an_encoded_slash_is_part_of_the_id_not_a_separator(local):

@@ -139,6 +139,41 @@ def test_create_all_makes_the_linker_s_queues_rule_archive_and_policy(emulated):
     )
 
 
+def test_create_all_makes_the_customer_secrets_key_its_alias_and_the_api_s_setting(emulated):
+    stack, session = emulated
+    kms = session.client("kms")
+    key = kms.describe_key(KeyId="alias/toqio-connector/customer-secrets")["KeyMetadata"]
+    assert key["Arn"] == stack.attributes[("CustomerSecretsKey", "Arn")]
+    assert kms.get_key_rotation_status(KeyId=key["KeyId"])["KeyRotationEnabled"]
+    policy = json.loads(kms.get_key_policy(KeyId=key["KeyId"], PolicyName="default")["Policy"])
+    users = [s["Principal"]["AWS"] for s in policy["Statement"]][1:]  # no deployer's roles
+    assert users == [
+        [
+            f"arn:aws:iam::{stack.account}:role/toqio-connector-CustomersApiFunctionRole",
+            f"arn:aws:iam::{stack.account}:role/toqio-connector-LinkerFunctionRole",
+        ]
+    ]
+    environment = stack.function_environment("CustomersApiFunction")
+    assert environment["SECRETS_KMS_KEY_ID"] == key["Arn"]
+
+
+def test_the_key_policy_names_the_deployer_s_roles_only_when_given():
+    """Conditions, !If and AWS::NoValue, and a CommaDelimitedList, as CloudFormation
+    resolves them (the runner's resolver)."""
+    stack = ResolvedTemplate.read(TEMPLATE, region=REGION)
+    stack.attributes.update(
+        {(f"{f}Role", "Arn"): f"role-{f}" for f in ("CustomersApiFunction", "LinkerFunction")}
+    )
+    policy = stack.resources["CustomerSecretsKey"]["Properties"]["KeyPolicy"]
+    assert not stack.condition("HasSecretsReaders")
+    assert len(stack.resolve(policy)["Statement"]) == 2
+    stack.parameter_values["SecretsReaderArns"] = "arn:aws:iam::1:role/a, arn:aws:iam::1:role/b"
+    assert stack.condition("HasSecretsReaders") and not stack.condition("HasSecretsOperators")
+    (*_, readers) = stack.resolve(policy)["Statement"]
+    assert readers["Sid"] == "SubscribersReadSecretValues"
+    assert readers["Principal"]["AWS"] == ["arn:aws:iam::1:role/a", "arn:aws:iam::1:role/b"]
+
+
 def test_the_rule_puts_customer_events_on_the_linker_queue_and_nothing_else(emulated):
     _, session = emulated
     sqs, events = session.client("sqs"), session.client("events")

@@ -37,7 +37,9 @@ def customers_api(settings: CustomersApiSettings | None = None) -> CustomerServi
     snapstart_hooks()
     return CustomerService(
         DynamoDbCustomerTable(settings.table_name, client("dynamodb")),
-        SecretsManagerStore(settings.secret_name_prefix, client("secretsmanager")),
+        SecretsManagerStore(
+            settings.secret_name_prefix, client("secretsmanager"), settings.secrets_kms_key_id
+        ),
         load_registry(settings.custom_parameters_file or None),
     )
 

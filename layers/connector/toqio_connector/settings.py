@@ -28,6 +28,8 @@ class CustomersApiSettings:
     table_name: str = _env("TABLE_NAME")
     secret_name_prefix: str = _env("SECRET_NAME_PREFIX")
     custom_parameters_file: str = _env("CUSTOM_PARAMETERS_FILE", "")  # "": the shipped one
+    # The KMS key new customer secrets are encrypted with; "": Secrets Manager's own
+    secrets_kms_key_id: str = _env("SECRETS_KMS_KEY_ID", "")
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -47,10 +47,12 @@ def _load(text: str | None) -> SecretDocument:
 
 class SecretsManagerStore:
     """The secret store (``ports.SecretStore``) on Secrets Manager: secrets named
-    ``<prefix><customer id>/secrets``."""
+    ``<prefix><customer id>/secrets``, created encrypted with ``kms_key_id`` if one is
+    given (else with Secrets Manager's own key, ``aws/secretsmanager``)."""
 
-    def __init__(self, prefix: str, secretsmanager: Any) -> None:
+    def __init__(self, prefix: str, secretsmanager: Any, kms_key_id: str = "") -> None:
         self.prefix = prefix
+        self.kms_key_id = kms_key_id
         self._client = secretsmanager
 
     def name_for(self, customer_id: str) -> str:
@@ -61,6 +63,7 @@ class SecretsManagerStore:
 
     def create(self, name: str, document: SecretDocument, token: str) -> tuple[str, str]:
         """Create the secret with its first version; (arn, version id). SecretExists if taken."""
+        key = {"KmsKeyId": self.kms_key_id} if self.kms_key_id else {}
         try:
             with aws_errors():
                 response = self._client.create_secret(
@@ -68,6 +71,7 @@ class SecretsManagerStore:
                     SecretString=_dump(document),
                     ClientRequestToken=token,
                     Description=DESCRIPTION,
+                    **key,
                 )
         except ClientError as exc:
             if error_code(exc) == "ResourceExistsException":
