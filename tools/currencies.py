@@ -2,7 +2,7 @@
 list (a maintained source, a development dependency only): ``make currencies``.
 
 ``--check`` exits 1 if the generated module's codes differ from what pycountry holds now
-(tests/test_currencies.py runs it, so a pycountry update that changes the list fails
+(tests/unit/test_currencies.py runs it, so a pycountry update that changes the list fails
 the suite until the module is regenerated).
 """
 
@@ -32,7 +32,7 @@ def render(codes: list[str]) -> str:
     return (
         '"""Current ISO 4217 alphabetic currency codes (generated: do not edit).\n\n'
         f"From pycountry {version('pycountry')}'s ISO 4217 list by tools/currencies.py "
-        "(`make currencies`);\ntests/test_currencies.py fails when pycountry's list changes.\n"
+        "(`make currencies`);\ntests/unit/test_currencies.py fails when pycountry's list changes.\n"
         '"""\n\n'
         "CODES = frozenset(\n    {\n" + "\n".join("    " + row for row in rows) + "\n    }\n)\n"
     )

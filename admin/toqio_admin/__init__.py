@@ -1,1 +1,1 @@
-"""``toqio-admin``: the operator's command for changes after creation (contract section 6)."""
+"""``toqio-admin``: the operator's command for changes after creation (docs/operators.md)."""

@@ -1,4 +1,4 @@
-"""Offline runner for the connector: ``make run`` and ``make token`` (contract section 9).
+"""Offline runner for the connector: ``make run`` and ``make token`` (docs/local.md).
 
 Everything it serves comes from ``template.yaml``: the resources it creates in the
 emulator, the functions it runs (CodeUri/Handler), their environment, the API's routes,

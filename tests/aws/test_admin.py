@@ -290,7 +290,7 @@ def test_backfill_refuses_secret_parameters(env):
     assert run("backfill", "settlementDelayDays", "--value", "99", "--yes") == cli.EXIT_USAGE
 
 
-# --- only custom parameters and secret values change (contract 6) ---------------------------
+# --- only custom parameters and secret values change (docs/operators.md) -------------
 
 COMMON_CHANGES = [
     ["--unset", "commercialName"],
@@ -344,7 +344,7 @@ def test_a_common_secret_can_be_replaced_but_not_added(env, monkeypatch):
     assert item("a1") == added and json.loads(added["data"]["S"]) == json.loads(before["data"]["S"])
 
 
-# --- secret values from standard input (contract 6) --------------------------------------
+# --- secret values from standard input (docs/operators.md) ---------------------------
 
 
 @pytest.mark.parametrize(

@@ -1,6 +1,6 @@
 """The customers API end to end, through its Lambda handler, against an emulated account.
 
-Contract sections 2 (envelopes), 3 (Create Customer) and 5 (Find Customer). Every
+docs/api.md: envelopes, Create Customer and Find Customer. Every
 reply is checked against the envelope rules by ``Api.invoke`` (tests.harness.handlers); the tests
 here check the statuses, the data, and what is (or is not) stored.
 """

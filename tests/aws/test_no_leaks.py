@@ -1,4 +1,4 @@
-"""Secrets never leave Secrets Manager (contract sections 2, 3, 7 and 8).
+"""Secrets never leave Secrets Manager (docs/api.md, docs/events.md, docs/storage.md).
 
 Canary secret values go through every path of the API and the publisher, with the log
 level at DEBUG; then everything observable is searched for them: every response (body

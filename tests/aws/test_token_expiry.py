@@ -1,4 +1,4 @@
-"""A cached authorizer verdict never outlives its token (contract section 1).
+"""A cached authorizer verdict never outlives its token (docs/api.md, Authentication).
 
 API Gateway serves the authorizer's verdict for ``AuthorizerCacheSeconds`` (300 s by
 default) without asking again; the authorizer therefore hands over the token's ``exp``

@@ -1,8 +1,9 @@
-"""The write protocol (customer_store) under stalls, races, crashes and losses.
+"""The write protocol (rules/write_protocol.py) under stalls, races, crashes and losses.
 
-Contract 3 and 6: AWSCURRENT only ever moves forward, to the version the item names,
-whatever the timing of concurrent writers; a refused or losing write leaves none of its
-values in any secret version (deprecated ones included) once it has been answered.
+Create and operator changes (docs/api.md, docs/operators.md): AWSCURRENT only ever moves
+forward, to the version the item names, whatever the timing of concurrent writers; a
+refused or losing write leaves none of its values in any secret version (deprecated ones
+included) once it has been answered.
 
 Each writer here is its own "container": its own store over its own adapter objects, so
 one of them can be stalled at any step (a wrapped adapter method waiting on an event)

@@ -112,7 +112,7 @@ class Reply:
 
 
 def check_envelope(reply: Reply) -> None:
-    """What every response of the API must look like (contract section 2)."""
+    """What every response of the API must look like (docs/api.md, Envelopes)."""
     assert reply.headers.get("content-type", "").split(";")[0].strip() == "application/json", (
         reply.headers
     )

@@ -332,7 +332,7 @@ def secret_names(schema: Any, name: str) -> set[str]:
 
 
 def expected_view(body: dict[str, Any], top_secrets: set[str], pp_secrets: set[str]) -> dict:
-    """What Create must answer for an accepted ``body`` (contract 3), without createdAt."""
+    """What Create must answer for an accepted ``body`` (docs/api.md), without createdAt."""
     view: dict[str, Any] = {}
     for key, value in body.items():
         if value is None:
@@ -441,7 +441,7 @@ def check_response(item: Planned, response: Any, state: State) -> list[str]:
         ):
             problems.append("error data is not a list of field errors")
 
-    # No sent secret value in any response (contract 8).
+    # No sent secret value in any response (docs/storage.md).
     text = response.content.decode("utf-8", "replace")
     for secret in sent_secrets(item.case.body, state.top_secrets, state.pp_secrets):
         if secret in text or json.dumps(secret)[1:-1] in text:

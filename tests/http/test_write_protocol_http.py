@@ -1,8 +1,9 @@
 """The write protocol seen from outside: over `make run`'s real HTTP and its emulator.
 
-Contract 3: a value sent only in a refused request or a losing concurrent Create is in no
-secret version once that request has been answered; a secret at a customer's name that
-the connector never wrote is answered with something a caller can act on, never a 500.
+As docs/api.md says of Create: a value sent only in a refused request or a losing
+concurrent Create is in no secret version once that request has been answered; a secret
+at a customer's name that the connector never wrote is answered with something a caller
+can act on, never a 500.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The API Gateway TOKEN authorizer (contract section 1).
+"""The API Gateway TOKEN authorizer (docs/api.md, Authentication).
 
 A valid token gets an Allow policy and its ``customerID`` in the context; anything else
 makes the handler raise ``Exception("Unauthorized")``, which API Gateway turns into 401.
@@ -353,7 +353,7 @@ def _far(seconds: int = 3600) -> int:
     ],
 )
 def test_date_claims_that_are_not_json_numbers_are_refused(authorizer, rsa_keys, claim, value):
-    """Contract 1: ``exp``, ``nbf`` and ``iat`` are JSON numbers when present."""
+    """docs/api.md, Authentication: ``exp``, ``nbf`` and ``iat`` are JSON numbers when present."""
     assert_refused(authorizer(), signed(rsa_keys[0], **{claim: value()}))
 
 
@@ -380,5 +380,5 @@ def test_refusals_log_the_reason_never_the_token(authorizer, rsa_keys, caplog):
 
 @pytest.mark.parametrize("ahead", [70, 3600])
 def test_an_issued_at_in_the_future_is_not_a_reason_to_refuse(authorizer, rsa_keys, ahead):
-    """Contract 1 enforces exp and nbf; iat need only be a JSON number."""
+    """exp and nbf are enforced (docs/api.md, Authentication); iat need only be a JSON number."""
     assert_allowed(call(authorizer(), signed(rsa_keys[0], iat=int(time.time()) + ahead)))

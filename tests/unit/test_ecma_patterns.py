@@ -1,4 +1,4 @@
-"""Registry patterns are ECMA-262 regular expressions (contract 4), not Python's.
+"""Registry patterns are ECMA-262 regular expressions (docs/api.md), not Python's.
 
 ``pattern``, ``patternProperties`` (in the keyword itself and where ``additionalProperties``
 and ``unevaluatedProperties`` decide what they matched) and ``format: regex``. Python's

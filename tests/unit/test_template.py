@@ -1,4 +1,4 @@
-"""template.yaml: what the contract and the issue require of the deployed stack."""
+"""template.yaml: what the deployed stack must be (docs/, README.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Create Customer's rules on the body (contract sections 2 and 3), below the HTTP edge.
+"""Create Customer's rules on the body (docs/api.md), below the HTTP edge.
 
 ``validate_create`` turns a parsed body into the customer or a 400 listing every
 problem; ``parse_json_object`` turns the raw body into a JSON object or a 400.

@@ -1,4 +1,4 @@
-"""Bounded validation cost (contract 2): JSON Schema keywords a value could make expensive.
+"""Bounded validation cost (docs/api.md): JSON Schema keywords a value could make expensive.
 
 In-process, against ``tests/hostile_registry.json`` (a registry declaring the risky
 keywords) and small registries made here: ``uniqueItems`` with JSON Schema's equality in

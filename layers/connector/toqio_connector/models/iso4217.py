@@ -1,7 +1,7 @@
 """Current ISO 4217 alphabetic currency codes (generated: do not edit).
 
 From pycountry 26.2.16's ISO 4217 list by tools/currencies.py (`make currencies`);
-tests/test_currencies.py fails when pycountry's list changes.
+tests/unit/test_currencies.py fails when pycountry's list changes.
 """
 
 CODES = frozenset(

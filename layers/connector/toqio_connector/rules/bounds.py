@@ -1,6 +1,6 @@
 """Bounds on the work one request can cause: nesting depth, numbers, problems listed, steps.
 
-Every body up to 64 KiB is answered within a second (contract 2). What a JSON Schema
+Every body up to 64 KiB is answered within a second (docs/api.md). What a JSON Schema
 keyword costs depends on the shape of the value it sees, so a custom parameter's value
 is measured here, without recursion, before any keyword evaluates it:
 

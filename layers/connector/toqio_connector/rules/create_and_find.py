@@ -1,7 +1,7 @@
-"""Create and Find Customer: the rules (contract sections 3 and 5).
+"""Create and Find Customer: the rules (docs/api.md, Create and Find Customer).
 
 Create makes two AWS calls on its happy path: CreateSecret, then a conditional PutItem
-(see ``customer_store`` for why every interleaving of retries, crashes and concurrent
+(see ``write_protocol`` for why every interleaving of retries, crashes and concurrent
 Creates ends well). The DynamoDB stream turns the stored item into the
 ``CustomerCreated`` event (the transactional outbox), so an event exists if and only if
 the customer was stored. A Create for a stored id is a replay when its content equals

@@ -1,4 +1,4 @@
-"""Changes after creation (contract section 6): what an operator may change, and how.
+"""Changes after creation (docs/operators.md): what an operator may change, and how.
 
 Toqio never edits an existing customer, and custom parameters introduced later "must be
 updated manually within your Customer database". This is that manual update, made safe:
@@ -9,7 +9,7 @@ updated manually within your Customer database". This is that manual update, mad
   whole, by the same rules (and registry) as Create;
 * optimistic locking: the item is replaced only if its ``version`` is still the one
   read, so two operators cannot overwrite each other silently;
-* the write goes through ``customer_store`` (pending secret, conditional item write,
+* the write goes through ``write_protocol`` (pending secret, conditional item write,
   forward-only promotion): a refused change leaves none of its values anywhere;
 * a change that changes nothing writes nothing (no version, no event);
 * the item's change flows through the table's stream, so exactly one

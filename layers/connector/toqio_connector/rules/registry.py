@@ -1,4 +1,4 @@
-"""The custom parameter registry (contract section 4).
+"""The custom parameter registry (docs/api.md, Custom parameters).
 
 A JSON Schema (draft 2020-12) whose ``properties`` are the integration's custom
 parameters and whose ``required`` lists the mandatory ones; ``writeOnly: true`` marks a

@@ -1,4 +1,4 @@
-"""Verifying Toqio's Integration Hub JWT (contract section 1).
+"""Verifying Toqio's Integration Hub JWT (docs/api.md, Authentication).
 
 Kept free of boto3 and pydantic: the authorizer imports only this module, PyJWT and
 cryptography, so its cold start stays small. The claim names and the leeway are also
@@ -174,7 +174,7 @@ class TokenVerifier:
                     options={
                         "require": [CUSTOMER_CLAIM, "iss", "sub"],
                         "verify_aud": False,
-                        "verify_iat": False,  # contract 1: iat need only be a number
+                        "verify_iat": False,  # iat need only be a number (docs/api.md)
                     },
                 )
             except (jwt.InvalidSignatureError, jwt.InvalidKeyError, TypeError, ValueError) as exc:
