@@ -28,7 +28,8 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from toqio_connector import bootstrap
 from toqio_connector.adapters.aws import LAST_CALL_SECONDS, invocation_deadline
-from toqio_connector.rules.linking import LinkHint, TryAgainLater
+from toqio_connector.edge.messages import link_hint
+from toqio_connector.rules.linking import TryAgainLater
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
@@ -51,7 +52,7 @@ def provider_seconds(context: LambdaContext | None) -> float:
 
 
 def link_one(record: SQSRecord, lambda_context: LambdaContext | None = None) -> None:
-    request = LinkHint.from_message(record.body)
+    request = link_hint(record.body)
     if request is None:  # names no customer: retrying cannot help
         logger.warning("not a link request: dropped", extra={"message_id": record.message_id})
         return

@@ -23,6 +23,7 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 
 from toqio_connector import bootstrap
 from toqio_connector.adapters.aws import invocation_deadline
+from toqio_connector.edge.stream import stored_change
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
@@ -44,11 +45,11 @@ class EventNotDelivered(Exception):
 @logger.inject_lambda_context
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
-    records = list(DynamoDBStreamEvent(event).records)
+    changes = [stored_change(record) for record in DynamoDBStreamEvent(event).records]
     # A PutEvents attempt starts only if it can end before the function's timeout: what
     # could not be sent is reported for redelivery, never cut off half sent.
     with invocation_deadline(context):
-        result = publisher.publish(records)
+        result = publisher.publish(changes)
     failed = result.failed
     if failed:
         logger.warning("events not delivered", extra={"failures": failed})

@@ -21,17 +21,13 @@ from tests.aws.test_no_leaks import powertools_lines
 from tests.harness.aws import TABLE, customer_table, secret_store
 from tests.harness.customers import full_customer, secret_values_of
 from tests.harness.registries import ROOT
+from toqio_connector.adapters.sqs import RELINK_SOURCE, hint_message
+from toqio_connector.edge.messages import link_hint
+from toqio_connector.models.change import LinkHint
 from toqio_connector.models.clock import iso, utc_now
 from toqio_connector.models.request import SecretDocument
 from toqio_connector.ports import ACCEPTED, REFUSED, UNAVAILABLE, Credentials, Verdict
-from toqio_connector.rules.linking import (
-    RELINK_SOURCE,
-    Linker,
-    LinkHint,
-    Relinker,
-    TryAgainLater,
-    relink_message,
-)
+from toqio_connector.rules.linking import Linker, Relinker, TryAgainLater
 from toqio_connector.rules.operator_changes import Change, CustomerUpdater
 from toqio_connector.rules.registry import load_registry
 from toqio_connector.rules.write_protocol import CustomerStore, pending_name
@@ -389,16 +385,17 @@ def test_a_secret_version_not_written_by_the_connector_is_failed_as_missing(api,
 
 
 class Queue:
-    """The linker's queue, in memory (messages as they would arrive: JSON text)."""
+    """The linker's queue, in memory: each hint as the SQS adapter shapes it, read back
+    as the linker's edge reads it."""
 
     def __init__(self) -> None:
-        self.sent: list[dict[str, Any]] = []
+        self.sent: list[str] = []
 
-    def send(self, messages: list[dict[str, Any]]) -> None:
-        self.sent.extend(json.loads(json.dumps(message)) for message in messages)
+    def send(self, hints: list[LinkHint]) -> None:
+        self.sent.extend(json.dumps(hint_message(hint, utc_now())) for hint in hints)
 
     def hints(self) -> list[LinkHint | None]:
-        return [LinkHint.from_message(json.dumps(message)) for message in self.sent]
+        return [link_hint(body) for body in self.sent]
 
 
 def test_relink_checks_once_again_and_its_redelivery_does_nothing(
@@ -448,7 +445,7 @@ def test_a_relink_hint_is_an_eventbridge_shaped_link_requested_of_its_own():
     """What an operator's relink puts on the linker's queue (and what its dead-letter
     queue would show): the envelope of an EventBridge event, from the admin source."""
     now = datetime.fromisoformat("2026-11-24T10:15:30.123+00:00")
-    first, second = relink_message("c1", now), relink_message("c1", now)
+    first, second = hint_message(hint("c1"), now), hint_message(hint("c1"), now)
     envelope = {key: value for key, value in first.items() if key != "id"}
     assert envelope == {
         "version": "0",
@@ -519,7 +516,7 @@ def created_event(stack, customer_id: str, **detail: Any) -> dict[str, Any]:
 
 
 def forged(message: dict[str, Any]) -> LinkHint:
-    read = LinkHint.from_message(json.dumps(message))
+    read = link_hint(json.dumps(message))
     assert read is not None
     return read
 
@@ -538,7 +535,7 @@ def forged(message: dict[str, Any]) -> LinkHint:
     ],
 )
 def test_a_message_naming_no_possible_customer_is_no_hint(body):
-    assert LinkHint.from_message(body) is None
+    assert link_hint(body) is None
 
 
 def test_a_hint_is_the_customer_s_id_and_nothing_else():
@@ -546,8 +543,8 @@ def test_a_hint_is_the_customer_s_id_and_nothing_else():
         "time": "2000-01-01T00:00:00Z",
         "detail": {"customer": {"id": "c1"}, "secretArn": "arn:x", "version": 99},
     }
-    assert LinkHint.from_message(json.dumps(event)) == LinkHint("c1")
-    assert LinkHint.from_message('{"detail": {"customerId": "c2"}}') == LinkHint("c2")
+    assert link_hint(json.dumps(event)) == LinkHint("c1")
+    assert link_hint('{"detail": {"customerId": "c2"}}') == LinkHint("c2")
 
 
 def test_a_forged_relink_on_a_connected_customer_does_nothing(api, stack):
@@ -555,7 +552,7 @@ def test_a_forged_relink_on_a_connected_customer_does_nothing(api, stack):
     linker(ScriptedProvider(ACCEPTED)).link(hint("c1"))
     before = stack.raw_items()
     provider = ScriptedProvider(UNAVAILABLE)
-    assert linker(provider, window=0).link(forged(relink_message("c1", utc_now()))) is None
+    assert linker(provider, window=0).link(forged(hint_message(hint("c1"), utc_now()))) is None
     assert provider.asked == [] and stack.raw_items() == before
 
 

@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:  # the publisher imports this module without pydantic
+    from toqio_connector.models.change import LinkHint
     from toqio_connector.models.customer import Connection, LinkRequest, StoredCustomer
     from toqio_connector.models.request import SecretDocument
 
@@ -147,7 +148,7 @@ class Verdict:
 class LinkQueue(Protocol):
     """The linker's input queue (for an operator's relink requests)."""
 
-    def send(self, messages: list[dict[str, Any]]) -> None: ...
+    def send(self, hints: list[LinkHint]) -> None: ...
 
 
 class ProviderAdapter(Protocol):

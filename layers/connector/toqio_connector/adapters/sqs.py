@@ -3,11 +3,29 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from typing import Any
+from uuid import uuid4
 
 from toqio_connector.adapters.aws import aws_errors
+from toqio_connector.models.change import LinkHint
+from toqio_connector.models.clock import iso
 
 MAX_ENTRIES = 10  # SendMessageBatch takes at most 10
+RELINK_SOURCE = "toqio.connector.admin"
+
+
+def hint_message(hint: LinkHint, now: datetime) -> dict[str, Any]:
+    """An operator's hint, shaped as the events the linker reads (an EventBridge event,
+    as its dead-letter queue would show it). The request itself is in the item."""
+    return {
+        "version": "0",
+        "id": str(uuid4()),
+        "source": RELINK_SOURCE,
+        "detail-type": "LinkRequested",
+        "time": iso(now),
+        "detail": {"customerId": hint.customer_id},
+    }
 
 
 class SqsLinkQueue:
@@ -17,8 +35,10 @@ class SqsLinkQueue:
         self.url = queue_url
         self._client = sqs
 
-    def send(self, messages: list[dict[str, Any]]) -> None:
-        """Send every message; RuntimeError naming how many were not accepted."""
+    def send(self, hints: list[LinkHint]) -> None:
+        """Send every hint; RuntimeError naming how many were not accepted."""
+        now = datetime.now(UTC)
+        messages = [hint_message(hint, now) for hint in hints]
         for start in range(0, len(messages), MAX_ENTRIES):
             batch = messages[start : start + MAX_ENTRIES]
             with aws_errors():

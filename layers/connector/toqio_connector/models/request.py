@@ -142,7 +142,7 @@ class PaymentProvider(_Strict):
 
 
 class CustomerRequest(_Strict):
-    """The common parameters of Create Customer (docs/api.md, Create Customer)."""
+    """The common parameters of Create Customer."""
 
     id: CustomerId = Field(
         title="Customer id",

@@ -1,4 +1,4 @@
-"""Change events: a stored change (a DynamoDB stream record) becomes one EventBridge event.
+"""Change events: a stored change (from the table's change log) becomes one event on the bus.
 
 This is the outbox's relay. The stream holds exactly the changes that were stored, so
 an event is never emitted for a change that was not; a change whose event could not be
@@ -12,8 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
-
+from toqio_connector.models.change import StoredChange
 from toqio_connector.models.customer import Connection, StoredCustomer
 from toqio_connector.ports import EventBus
 
@@ -38,14 +37,6 @@ def _detail_type(event_name: str, old: StoredCustomer | None, new: StoredCustome
     if new.connection is not None and new.connection != old.connection:
         return CONNECTION_CHANGED
     return None
-
-
-def event_id(record: DynamoDBRecord) -> str:
-    """The event's id, the same at every delivery of its stream record (subscribers drop
-    duplicates by it): the record's own id, unique in the stream."""
-    if record.event_id:
-        return str(record.event_id)
-    return f"seq-{record.dynamodb.sequence_number if record.dynamodb else ''}"
 
 
 def customer_detail(customer: StoredCustomer, detail_type: str, eventid: str) -> dict[str, Any]:
@@ -74,21 +65,20 @@ def connection_detail(customer_id: str, connection: Connection, eventid: str) ->
     }
 
 
-def change_event(record: DynamoDBRecord) -> dict[str, Any] | None:
-    """The PutEvents entry for a stream record, or None if the change has no event."""
-    event_name = record.event_name.name if record.event_name else ""
-    if record.dynamodb is None or not record.dynamodb.new_image:
+def change_event(change: StoredChange) -> dict[str, Any] | None:
+    """The PutEvents entry for a stored change, or None if the change has no event. Its
+    ``eventId`` is the change's own id, so each delivery of it makes the same event."""
+    if not change.new:
         return None
-    new = StoredCustomer.from_record(record.dynamodb.new_image)
-    old_image = record.dynamodb.old_image
-    old = StoredCustomer.from_record(old_image) if old_image else None
-    detail_type = _detail_type(event_name, old, new)
+    new = StoredCustomer.from_record(change.new)
+    old = StoredCustomer.from_record(change.old) if change.old else None
+    detail_type = _detail_type(change.kind, old, new)
     if detail_type is None:
         return None
     if detail_type == CONNECTION_CHANGED and new.connection is not None:
-        detail = connection_detail(new.id, new.connection, event_id(record))
+        detail = connection_detail(new.id, new.connection, change.change_id)
     else:
-        detail = customer_detail(new, detail_type, event_id(record))
+        detail = customer_detail(new, detail_type, change.change_id)
     return {
         "Source": SOURCE,
         "DetailType": detail_type,
@@ -107,19 +97,21 @@ class ChangePublisher:
     def __init__(self, bus: EventBus) -> None:
         self.bus = bus
 
-    def publish(self, records: Sequence[DynamoDBRecord]) -> PublishResult:
-        """Publish the records' events; which were not delivered, and why."""
+    def publish(self, changes: Sequence[StoredChange]) -> PublishResult:
+        """Publish the changes' events; which were not delivered (by sequence), and why."""
         failed: dict[str, str] = {}
         pending: list[tuple[str, dict[str, Any]]] = []
-        for record in records:
-            sequence = record.dynamodb.sequence_number if record.dynamodb else None
+        for change in changes:
+            if change.unreadable:
+                failed[change.sequence] = f"unreadable record: {change.unreadable}"
+                continue
             try:
-                entry = change_event(record)
-            except Exception as exc:  # noqa: BLE001 - a malformed record must not block others
-                failed[str(sequence)] = f"unreadable record: {type(exc).__name__}"
+                entry = change_event(change)
+            except Exception as exc:  # noqa: BLE001 - a malformed change must not block others
+                failed[change.sequence] = f"unreadable record: {type(exc).__name__}"
                 continue
             if entry is not None:
-                pending.append((str(sequence), entry))
+                pending.append((change.sequence, entry))
         outcomes = self.bus.put([entry for _, entry in pending])
         for (sequence, _), reason in zip(pending, outcomes, strict=True):
             if reason is not None:

@@ -15,13 +15,12 @@ newer ones.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from uuid import uuid4
 
+from toqio_connector.models.change import LinkHint
 from toqio_connector.models.clock import iso, utc_now
 from toqio_connector.models.customer import (
     CONNECTED,
@@ -35,7 +34,6 @@ from toqio_connector.models.errors import (
     CustomerNotFound,
     CustomerSecretMissing,
 )
-from toqio_connector.models.request import is_customer_id
 from toqio_connector.ports import (
     ACCEPTED,
     REFUSED,
@@ -65,30 +63,6 @@ _LONG_AGO = datetime(1970, 1, 1, tzinfo=UTC)
 
 class TryAgainLater(Exception):
     """The provider is not reachable yet, within the retry window: redeliver."""
-
-
-@dataclass(frozen=True)
-class LinkHint:
-    """What a message on the linker's queue may say: which customer to look at."""
-
-    customer_id: str
-
-    @classmethod
-    def from_message(cls, body: str) -> LinkHint | None:
-        """The customer a message names (an EventBridge event's ``detail.customer.id``,
-        or ``detail.customerId``); None if it names none that could exist."""
-        try:
-            message = json.loads(body)
-        except ValueError:
-            return None
-        detail = message.get("detail") if isinstance(message, dict) else None
-        if not isinstance(detail, dict):
-            return None
-        customer = detail.get("customer")
-        named = customer.get("id") if isinstance(customer, dict) else detail.get("customerId")
-        if not isinstance(named, str) or not is_customer_id(named):
-            return None
-        return cls(named)
 
 
 def _moment(text: str) -> datetime:
@@ -187,22 +161,6 @@ class Linker:
         return FAILED, "PROVIDER_UNREACHABLE"
 
 
-RELINK_SOURCE = "toqio.connector.admin"
-
-
-def relink_message(customer_id: str, now: datetime) -> dict[str, Any]:
-    """The hint that an operator asked to link ``customer_id`` again, shaped as the events
-    the linker reads (an EventBridge event). The request itself is in the item."""
-    return {
-        "version": "0",
-        "id": str(uuid4()),
-        "source": RELINK_SOURCE,
-        "detail-type": "LinkRequested",
-        "time": iso(now),
-        "detail": {"customerId": customer_id},
-    }
-
-
 class Relinker:
     """``toqio-admin relink``: link customers again through the linker's queue."""
 
@@ -213,10 +171,10 @@ class Relinker:
 
     def relink(self, customer_id: str) -> None:
         """Record the request in the customer's item, then hint the linker to look."""
-        now = self.clock()
-        if not self.table.request_link(customer_id, LinkRequest(str(uuid4()), iso(now))):
+        request = LinkRequest(str(uuid4()), iso(self.clock()))
+        if not self.table.request_link(customer_id, request):
             raise CustomerNotFound()
-        self.queue.send([relink_message(customer_id, now)])
+        self.queue.send([LinkHint(customer_id)])
 
     def failed(self) -> Iterator[StoredCustomer]:
         """Every customer whose current credentials were checked and FAILED."""
