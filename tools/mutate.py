@@ -32,7 +32,10 @@ RULES = (  # paths under the package
     "rules/tokens.py",
     "rules/change_events.py",
     "rules/linking.py",
+    "rules/listing.py",
     "edge/http.py",
+    "edge/messages.py",
+    "edge/stream.py",
 )
 # What the tests need beside the package, copied as they are.
 SUPPORT = (

@@ -44,6 +44,7 @@ from toqio_connector.ports import (
     ProviderAdapter,
     SecretStore,
 )
+from toqio_connector.rules.listing import every_customer
 from toqio_connector.rules.write_protocol import CustomerStore
 
 # reason code -> what it means (docs/linking.md lists them from here)
@@ -178,15 +179,10 @@ class Relinker:
 
     def failed(self) -> Iterator[StoredCustomer]:
         """Every customer whose current credentials were checked and FAILED."""
-        start: dict[str, Any] | None = None
-        while True:
-            page, start = self.table.scan_page(start)
-            for customer in page:
-                connection = customer.current_connection
-                if connection is not None and connection.status == FAILED:
-                    yield customer
-            if start is None:
-                return
+        for customer in every_customer(self.table):
+            connection = customer.current_connection
+            if connection is not None and connection.status == FAILED:
+                yield customer
 
     def relink_all(
         self, customer_ids: list[str], progress: Callable[[str], None] = lambda _id: None

@@ -32,6 +32,7 @@ from toqio_connector.models.errors import (
 )
 from toqio_connector.models.request import COMMON_PARAMETERS
 from toqio_connector.ports import CustomerTable, SecretStore, StaleWrite
+from toqio_connector.rules.listing import every_customer
 from toqio_connector.rules.registry import Registry
 from toqio_connector.rules.validation import validate_create
 from toqio_connector.rules.write_protocol import CustomerStore
@@ -198,12 +199,7 @@ class CustomerUpdater:
     # --- backfill ---------------------------------------------------------------------
     def lacking(self, name: str) -> Iterator[StoredCustomer]:
         """Every customer whose data has no ``name``, page by page."""
-        start: dict[str, Any] | None = None
-        while True:
-            page, start = self.table.scan_page(start)
-            yield from (customer for customer in page if name not in customer.data)
-            if start is None:
-                return
+        return (customer for customer in every_customer(self.table) if name not in customer.data)
 
     def check_backfill(self, name: str, value: Any) -> None:
         """ChangeRefused unless ``name`` is a public custom parameter and ``value`` valid."""
