@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from toqio_connector.models.errors import BadRequest
-from toqio_connector.rules.registry import parse_registry
+from toqio_connector.rules.registry import load_registry, parse_registry
 from toqio_connector.rules.validation import (
     COMMON_PARAMETERS,
     _translate,
@@ -48,7 +48,7 @@ def test_each_length_problem_says_its_limit_and_unit():
         "availableCurrencies": ["EUR"] * 201,
     }
     with pytest.raises(BadRequest) as refused:
-        validate_create(body)
+        validate_create(body, load_registry())
     assert {e["field"]: (e["code"], e["message"]) for e in refused.value.data} == {
         "id": ("TOO_LONG", "must be at most 128 characters"),
         "apiKey": ("TOO_LONG", "must be at most 4096 characters"),

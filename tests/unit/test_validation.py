@@ -18,7 +18,16 @@ from hypothesis import strategies as st
 
 from tests.harness.customers import ERROR_CODES, FULL_CUSTOMER_VIEW, MASK, full_customer, leaves
 from toqio_connector.models.errors import BadRequest
-from toqio_connector.rules.validation import parse_json_object, validate_create
+from toqio_connector.rules.registry import load_registry
+from toqio_connector.rules.validation import parse_json_object
+from toqio_connector.rules.validation import validate_create as validate_with
+
+SHIPPED = load_registry()  # the registry the functions use unless configured
+
+
+def validate_create(payload):
+    return validate_with(payload, SHIPPED)
+
 
 CANARY = "CANARY-validation-5e9b"
 CURRENT_CODES = ["EUR", "GBP", "USD", "CHF", "JPY", "PLN", "SEK", "NOK", "DKK", "CZK", "HUF"]

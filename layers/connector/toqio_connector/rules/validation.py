@@ -155,17 +155,13 @@ def _without_nulls(payload: dict[str, Any], known: frozenset[str] | set[str]) ->
     return cleaned
 
 
-def validate_create(payload: dict[str, Any], registry: Registry | None = None) -> NewCustomer:
+def validate_create(payload: dict[str, Any], registry: Registry) -> NewCustomer:
     """Validate a Create body; raise :class:`BadRequest` listing the problems (at most
     ``MAX_PROBLEMS``; the message says when more were found).
 
-    Common parameters are checked by the pydantic model, custom ones by the registry
-    (the one in use if none is given); a key that is neither is ``UNKNOWN_PARAMETER``.
+    Common parameters are checked by the pydantic model, custom ones by the registry in
+    use (given: read once, at start-up); a key that is neither is ``UNKNOWN_PARAMETER``.
     """
-    if registry is None:
-        from toqio_connector.rules.registry import load_registry
-
-        registry = load_registry()
     payload = _without_nulls(payload, COMMON_PARAMETERS | set(registry.properties))
     common = {key: value for key, value in payload.items() if key in COMMON_PARAMETERS}
     custom = {key: value for key, value in payload.items() if key in registry.properties}
