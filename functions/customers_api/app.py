@@ -1,14 +1,16 @@
-"""Customers API: ``POST /customers``, ``GET /customers/{id}`` and its ``/connectionStatus``.
+"""Customers API: the routes of ``edge/routes.py`` (``POST /customers``,
+``GET /customers/{id}`` and its ``/connectionStatus``).
 
 Thin: parse the API Gateway event, call one rule of ``CustomerService``, shape the
-envelope. Every error, expected or not, leaves in Toqio's error envelope.
+envelope. The caller is checked once per request, before any route runs. Every error,
+expected or not, leaves in Toqio's error envelope.
 """
 
 from __future__ import annotations
 
-import re
 import traceback
 import warnings
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger, Metrics
@@ -19,6 +21,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from toqio_connector import bootstrap
 from toqio_connector.adapters.aws import invocation_deadline
 from toqio_connector.edge import http
+from toqio_connector.edge.routes import ROUTES, matching
 from toqio_connector.models.errors import (
     BadRequest,
     ConnectionNotChecked,
@@ -32,6 +35,7 @@ from toqio_connector.models.errors import (
 from toqio_connector.rules.validation import parse_json_object
 
 if TYPE_CHECKING:
+    from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
 logger = Logger()
@@ -41,16 +45,39 @@ warnings.filterwarnings("ignore", "No application metrics to publish", UserWarni
 app = APIGatewayRestResolver()
 service = bootstrap.customers_api()
 
-_CREATE_PATH = re.compile(r"^/customers\Z")
-_FIND_PATH = re.compile(r"^/customers/([^/]+)\Z")
-_STATUS_PATH = re.compile(r"^/customers/([^/]+)/connectionStatus\Z")
+HANDLERS: dict[str, Callable[..., Response]] = {}  # operationId -> handler (edge/routes.py)
 
 
-@app.post("/customers")
+def handles(operation_id: str) -> Callable[[Callable[..., Response]], Callable[..., Response]]:
+    """Mark the handler of a route of ``ROUTES``."""
+
+    def register(handler: Callable[..., Response]) -> Callable[..., Response]:
+        HANDLERS[operation_id] = handler
+        return handler
+
+    return register
+
+
+def authenticated(resolver: APIGatewayRestResolver, next_middleware: NextMiddleware) -> Response:
+    """Every route's first step: the caller the token names (401 before anything is read)."""
+    resolver.append_context(caller=http.caller_id(resolver.current_event))
+    return next_middleware(resolver)
+
+
+def caller() -> str:
+    return str(app.context["caller"])
+
+
+def path_parameter(name: str, matched: str) -> str:
+    # API Gateway's own (decoded) path parameter; Powertools' route pattern could leave
+    # out a trailing newline.
+    return (app.current_event.path_parameters or {}).get(name, matched)
+
+
+@handles("createCustomer")
 def create_customer() -> Response:
-    caller = http.caller_id(app.current_event)  # 401 before the body is even looked at
     payload = parse_json_object(http.request_body(app.current_event))
-    result = service.create(payload, caller)
+    result = service.create(payload, caller())
     metrics.add_metric(
         name="CustomersCreated" if result.created else "CreateReplays",
         unit=MetricUnit.Count,
@@ -59,39 +86,38 @@ def create_customer() -> Response:
     return http.ok(result.customer.view(), app.current_event)
 
 
-@app.get("/customers/<customerId>")
+@handles("findCustomer")
 def find_customer(customerId: str) -> Response:  # noqa: N803 - the path parameter's name
-    # API Gateway's own (decoded) path parameter is the id; Powertools' route pattern
-    # could leave out a trailing newline.
-    customer_id = (app.current_event.path_parameters or {}).get("customerId", customerId)
-    customer = service.find(customer_id, http.caller_id(app.current_event))
+    customer = service.find(path_parameter("customerId", customerId), caller())
     return http.ok(customer.view(), app.current_event)
 
 
-@app.get("/customers/<customerId>/connectionStatus")
+@handles("getCustomerConnectionStatus")
 def connection_status(customerId: str) -> Response:  # noqa: N803 - the path parameter's name
-    customer_id = (app.current_event.path_parameters or {}).get("customerId", customerId)
-    status = service.connection_status(customer_id, http.caller_id(app.current_event))
+    status = service.connection_status(path_parameter("customerId", customerId), caller())
     return http.ok(status, app.current_event)
+
+
+for _route in ROUTES:
+    app.route(_route.resolver_path, method=_route.method)(HANDLERS[_route.operation_id])
+app.use([authenticated])
 
 
 @app.not_found
 def no_route(_exc: Exception) -> Response:
     """Unknown path: 404. Known path, other method: 405.
 
-    A Find whose id has characters Powertools' route pattern does not take (``?``, ``"``,
-    control or non-Latin characters...) lands here too: it is still a Find.
+    A path whose parameter has characters Powertools' route pattern does not take (``?``,
+    ``"``, control or non-Latin characters...) lands here too: it is still that route.
     """
     event = app.current_event
-    http.caller_id(event)  # an expired token is 401 whatever the path (and before a 405)
-    find = _FIND_PATH.match(event.path)
-    if find and event.http_method == "GET":
-        return find_customer(find.group(1))
-    status = _STATUS_PATH.match(event.path)
-    if status and event.http_method == "GET":
-        return connection_status(status.group(1))
-    if status or find or _CREATE_PATH.match(event.path):
-        allowed = "POST" if not (find or status) else "GET"
+    app.append_context(caller=http.caller_id(event))  # 401 whatever the path (before a 405)
+    routes = matching(event.path)
+    for route, values in routes:
+        if route.method == event.http_method:
+            return HANDLERS[route.operation_id](*values)
+    if routes:
+        allowed = ", ".join(sorted({route.method for route, _ in routes}))
         return http.error(MethodNotAllowed(headers={"Allow": allowed}), event)
     return http.error(NotFound(), event)
 

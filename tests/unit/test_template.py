@@ -522,3 +522,14 @@ def test_the_linker_s_batch_fits_its_timeout_and_its_queue_outlasts_the_retry_wi
     longest_window = STACK.template["Parameters"]["LinkRetryWindowSeconds"]["MaxValue"]
     redeliveries = queue["RedrivePolicy"]["maxReceiveCount"] - 1
     assert redeliveries * visibility >= longest_window + visibility
+
+
+def test_the_template_routes_to_the_customers_function_exactly_the_route_table_s_paths():
+    """One route table (edge/routes.py): API Gateway sends each of its paths, whatever the
+    method, to the customers function (which answers 405 for the others), and no other."""
+    from toqio_connector.edge.routes import ROUTES
+
+    events = RESOURCES["CustomersApiFunction"]["Properties"]["Events"].values()
+    api = [e["Properties"] for e in events if e["Type"] == "Api"]
+    assert sorted(e["Path"] for e in api) == sorted({route.path for route in ROUTES})
+    assert {e["Method"] for e in api} == {"ANY"}

@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from toqio_connector.edge.routes import ROUTES
 from toqio_connector.models.customer import MASK
 from toqio_connector.models.errors import ERRORS
 from toqio_connector.models.request import NO_CONTROL_CHARACTERS_PATTERN, CustomerRequest
@@ -34,8 +35,27 @@ def _described(status: int) -> str:
     return "; ".join(f"{e.code}: {e.when}" for e in ERRORS if e.status == status)
 
 
-CREATE_ERRORS = (400, 401, 403, 405, 409, 413, 415, 500, 503)
-FIND_ERRORS = (401, 403, 404, 405, 500, 503)
+def paths(responses: Any) -> dict[str, Any]:
+    """The document's paths: one operation per route of ``ROUTES``."""
+    found: dict[str, Any] = {}
+    for route in ROUTES:
+        operation: dict[str, Any] = {"operationId": route.operation_id, "summary": route.summary}
+        if route.description:
+            operation["description"] = route.description
+        if route.parameters:
+            operation["parameters"] = [
+                {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+                for name in route.parameters
+            ]
+        if route.request:
+            schema = {"$ref": REF.format(model=route.request)}
+            operation["requestBody"] = {
+                "required": True,
+                "content": {"application/json": {"schema": schema}},
+            }
+        operation["responses"] = responses(route.errors, route.answer, route.answer_description)
+        found.setdefault(route.path, {})[route.method.lower()] = operation
+    return found
 
 
 def _masked(schema: dict[str, Any]) -> dict[str, Any]:
@@ -161,57 +181,7 @@ def document(registry: Registry) -> dict[str, Any]:
         },
         "servers": [{"url": "http://127.0.0.1:3000", "description": "make run"}],
         "security": [{"toqioJwt": []}],
-        "paths": {
-            "/customers": {
-                "post": {
-                    "operationId": "createCustomer",
-                    "summary": "Create Customer",
-                    "requestBody": {
-                        "required": True,
-                        "content": {
-                            "application/json": {
-                                "schema": {"$ref": REF.format(model="CreateCustomerRequest")}
-                            }
-                        },
-                    },
-                    "responses": responses(CREATE_ERRORS),
-                }
-            },
-            "/customers/{customerId}": {
-                "get": {
-                    "operationId": "findCustomer",
-                    "summary": "Find Customer",
-                    "parameters": [
-                        {
-                            "name": "customerId",
-                            "in": "path",
-                            "required": True,
-                            "schema": {"type": "string"},
-                        }
-                    ],
-                    "responses": responses(FIND_ERRORS),
-                }
-            },
-            "/customers/{customerId}/connectionStatus": {
-                "get": {
-                    "operationId": "getCustomerConnectionStatus",
-                    "summary": "Get customer connection status",
-                    "description": "CONNECTED or FAILED for the customer's current credentials; "
-                    "503 with Retry-After until they have been checked.",
-                    "parameters": [
-                        {
-                            "name": "customerId",
-                            "in": "path",
-                            "required": True,
-                            "schema": {"type": "string"},
-                        }
-                    ],
-                    "responses": responses(
-                        FIND_ERRORS, "ConnectionStatusEnvelope", "OK: the connection status"
-                    ),
-                }
-            },
-        },
+        "paths": paths(responses),
         "components": {
             "schemas": components,
             "securitySchemes": {
