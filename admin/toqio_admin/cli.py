@@ -24,6 +24,20 @@ EXIT_INVALID, EXIT_USAGE, EXIT_STALE, EXIT_UNAVAILABLE, EXIT_INTERRUPTED = 1, 2,
 EXIT_UNREACHABLE = 5  # AWS cannot be reached, or the table or queue does not exist
 LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 
+
+def _shown_queue(args: argparse.Namespace) -> str:
+    """The queue URL as a message may name it: without user information nor query."""
+    url = str(getattr(args, "queue", "") or "")
+    parts = urlsplit(url)
+    if not parts.hostname:
+        return url.split("?", 1)[0].rsplit("@", 1)[-1]
+    host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+    try:
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:  # not a port: not shown
+        port = ""
+    return f"{parts.scheme}://{host}{port}{parts.path}"
+
 if TYPE_CHECKING:
     from toqio_connector.adapters.aws import AwsProblem
 
@@ -385,12 +399,17 @@ def _unusable(problem: AwsProblem, args: argparse.Namespace) -> tuple[int, str]:
         service, name, option, variable = (
             ("dynamodb", f"table {args.table!r}", "--table", "TABLE_NAME")
             if kind == "no-table"
-            else ("sqs", f"queue {getattr(args, 'queue', '')}", "--queue", "LINKER_QUEUE_URL")
+            else ("sqs", f"queue {_shown_queue(args)}", "--queue", "LINKER_QUEUE_URL")
         )
         at, region = where(service, args.profile, args.region)
+        recorded = (
+            "; the relink request is recorded in the item: relink again once the queue is right"
+            if kind == "no-queue"
+            else ""
+        )
         return EXIT_UNREACHABLE, (
             f"{name} does not exist in {region} at {at}: check {option} (or {variable})"
-            " and --region"
+            f" and --region{recorded}"
         )
     why = f" ({problem.detail})" if problem.detail else ""
     return EXIT_USAGE, _UNCONFIGURED[kind].format(detail=problem.detail, why=why)

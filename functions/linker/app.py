@@ -68,6 +68,11 @@ def link_one(record: SQSRecord, lambda_context: LambdaContext | None = None) -> 
     if connection is None:
         logger.info("nothing to link", extra={"customer": request.customer_id})
         return
+    if connection.reason == "CREDENTIALS_UNREADABLE":  # for an operator: nothing will heal it
+        logger.warning(
+            "the customer's secret is gone or not the connector's",
+            extra={"customer": request.customer_id},
+        )
     metrics.add_metric(
         name="LinksConnected" if connection.status == "CONNECTED" else "LinksFailed",
         unit=MetricUnit.Count,

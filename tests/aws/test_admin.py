@@ -725,8 +725,14 @@ def test_a_queue_that_does_not_exist_is_named_with_its_region(env, capsys):
     assert run("relink", "a1", "--queue", f"{url}-gone") == cli.EXIT_UNREACHABLE
     assert told(capsys) == (
         f"toqio-admin: queue {url}-gone does not exist in eu-west-1 at"
-        " https://sqs.eu-west-1.amazonaws.com: check --queue (or LINKER_QUEUE_URL) and --region"
+        " https://sqs.eu-west-1.amazonaws.com: check --queue (or LINKER_QUEUE_URL) and --region;"
+        " the relink request is recorded in the item: relink again once the queue is right"
     )
+    with_credentials = url.replace("://", "://user:pw-7731@") + "-gone?secret=token-5519"
+    assert run("relink", "a1", "--queue", with_credentials) == cli.EXIT_UNREACHABLE
+    shown = told(capsys)
+    assert f"queue {url}-gone does not exist" in shown
+    assert "pw-7731" not in shown and "token-5519" not in shown
 
 
 @pytest.mark.parametrize(

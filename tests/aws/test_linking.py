@@ -364,9 +364,9 @@ def test_a_half_done_operator_change_is_finished_by_the_linker_and_checked(api, 
     assert status(api, "c1").body["data"] == "CONNECTED"
 
 
-def test_a_secret_version_not_written_by_the_connector_is_failed_as_missing(api, stack):
+def test_a_secret_version_not_written_by_the_connector_is_failed_as_unreadable(api, stack):
     """A version the item names that is not a JSON object (edited by hand): FAILED,
-    CREDENTIALS_MISSING, without asking the provider."""
+    CREDENTIALS_UNREADABLE, without asking the provider."""
     api.create(full_customer("c1"))
     table = customer_table()
     stored = table.get("c1")
@@ -377,7 +377,17 @@ def test_a_secret_version_not_written_by_the_connector_is_failed_as_missing(api,
     table.replace(stored.changed(secretVersionId=by_hand, version=2), expected_version=1)
     provider = ScriptedProvider()
     stored = linker(provider).link(hint("c1"))
-    assert (stored.status, stored.reason) == ("FAILED", "CREDENTIALS_MISSING")
+    assert (stored.status, stored.reason) == ("FAILED", "CREDENTIALS_UNREADABLE")
+    assert provider.asked == []
+
+
+def test_a_deleted_secret_is_failed_as_unreadable_not_as_missing_credentials(api, stack):
+    api.create(full_customer("c1"))
+    stored = customer_table().get("c1")
+    stack.secretsmanager.delete_secret(SecretId=stored.secretArn, ForceDeleteWithoutRecovery=True)
+    provider = ScriptedProvider()
+    connection = linker(provider).link(hint("c1"))
+    assert (connection.status, connection.reason) == ("FAILED", "CREDENTIALS_UNREADABLE")
     assert provider.asked == []
 
 

@@ -52,6 +52,7 @@ REASONS = {
     "CREDENTIALS_ACCEPTED": "the provider accepted the credentials",
     "CREDENTIALS_REFUSED": "the provider refused the credentials",
     "CREDENTIALS_MISSING": "the customer has no paymentProvider.loginId and key to verify",
+    "CREDENTIALS_UNREADABLE": "the customer's secret is gone, or is not one the connector wrote",
     "PROVIDER_UNREACHABLE": "the provider could not be reached for the whole retry window",
 }
 DEFAULT_RETRY_WINDOW_SECONDS = 3600
@@ -145,7 +146,7 @@ class Linker:
         try:  # the values the item names; a half-done change's write is finished first
             document = self.store.secret_values(stored)
         except (CustomerIdTaken, CustomerSecretMissing):  # not the connector's, or deleted
-            return FAILED, "CREDENTIALS_MISSING"
+            return FAILED, "CREDENTIALS_UNREADABLE"
         credentials = credentials_from(stored, document.get_secret_value())
         if any(not getattr(credentials, name) for name in self.provider.required):
             return FAILED, "CREDENTIALS_MISSING"
