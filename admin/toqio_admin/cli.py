@@ -38,6 +38,7 @@ def _shown_queue(args: argparse.Namespace) -> str:
         port = ""
     return f"{parts.scheme}://{host}{port}{parts.path}"
 
+
 if TYPE_CHECKING:
     from toqio_connector.adapters.aws import AwsProblem
 
