@@ -307,6 +307,14 @@ class _Handler(BaseHTTPRequestHandler):
     gateway: ApiGateway  # set by serve()
     protocol_version = "HTTP/1.1"
     server_version = "toqio-local"
+    timeout = 30  # a socket read waits this long at most: a stalled body frees its thread
+
+    def handle_one_request(self) -> None:
+        """A caller that stalls or hangs up mid-request is let go quietly."""
+        try:
+            super().handle_one_request()
+        except (TimeoutError, ConnectionError):
+            self.close_connection = True
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
         path = getattr(self, "path", "")[:200].split("?")[0]
@@ -355,6 +363,11 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _any(self) -> None:
         request_id = str(uuid.uuid4())
+        if self.headers.get("Transfer-Encoding") and self.headers.get("Content-Length"):
+            # Both: which one frames the body is ambiguous (request smuggling): refused.
+            self.close_connection = True
+            self._respond(*self.gateway.gateway_response("DEFAULT_4XX", request_id))
+            return
         if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
             chunked = self._read_chunked()
             if isinstance(chunked, str):

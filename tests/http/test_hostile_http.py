@@ -330,6 +330,36 @@ def test_a_chunked_body_does_not_desynchronise_the_connection(local):
         envelope(read_reply(stream), 404, "CUSTOMER_NOT_FOUND")
 
 
+def test_a_body_framed_both_chunked_and_by_length_is_refused_and_the_connection_closed(local):
+    head = (
+        "POST /customers HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+        f"Authorization: Bearer {local.token('framed-1')}\r\n"
+        "Transfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n"
+    ).encode()
+    with socket.create_connection(("127.0.0.1", local.api_port), timeout=10) as sock:
+        sock.sendall(head + b'{"a"}')  # never a chunk: the length's 5 bytes
+        stream = sock.makefile("rb")
+        reply = read_reply(stream)
+        assert stream.read(1) == b""  # and closed: nothing more is read from it
+    envelope(reply, 400)
+
+
+def test_a_caller_hanging_up_mid_body_leaves_no_traceback(local):
+    head = (
+        "POST /customers HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+        f"Authorization: Bearer {local.token('gone-1')}\r\nContent-Length: 1000\r\n\r\n"
+    ).encode()
+    before = len(local.output)
+    for _ in range(3):
+        with socket.create_connection(("127.0.0.1", local.api_port), timeout=10) as sock:
+            sock.sendall(head + b'{"id": "gone-1"')  # and gone, 985 bytes short
+    probe = http.client.HTTPConnection("127.0.0.1", local.api_port, timeout=30)
+    probe.request("GET", "/customers/gone-1", headers={"Authorization": "Bearer x.y.z"})
+    assert probe.getresponse().status == 401  # still serving
+    probe.close()
+    assert "Traceback" not in "".join(list(local.output)[before:])
+
+
 # --- nesting and huge arrays ------------------------------------------------------------
 
 
