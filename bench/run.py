@@ -557,7 +557,8 @@ def bodies_only(rounds: int, output: Path) -> None:
         f" {about['platform']}; took {elapsed:.0f} s\n"
     )
     print(table(rows))
-    print(f"\ntargets met: {sum(1 for r in rows if r['met'])}/{len(rows)}")
+    met = [r for r in rows if r["met"] is not None]
+    print(f"\ntargets met: {sum(1 for r in met if r['met'])}/{len(met)}")
     report = {
         "date": when.isoformat(timespec="seconds"),
         "machine": about,
