@@ -67,6 +67,8 @@ def stack(public_pem: str) -> ResolvedTemplate:
         result.refs[logical_id] = resources.physical_name(result, logical_id)
     for logical_id, resource in result.of_type("AWS::Events::EventBus").items():
         result.refs[logical_id] = result.resolve(resource["Properties"]["Name"])
+    # The customers' secrets key is not created here: Secrets Manager's default key.
+    result.attributes[("CustomerSecretsKey", "Arn")] = ""
     return result
 
 
