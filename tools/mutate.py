@@ -36,6 +36,7 @@ RULES = (  # paths under the package
     "edge/http.py",
     "edge/messages.py",
     "edge/stream.py",
+    "edge/registry_file.py",
 )
 # What the tests need beside the package, copied as they are.
 SUPPORT = (

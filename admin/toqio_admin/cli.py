@@ -305,7 +305,8 @@ def _relink(args: argparse.Namespace) -> int:
 
 def _operate(args: argparse.Namespace) -> int:
     from toqio_connector import bootstrap
-    from toqio_connector.rules.registry import RegistryError, load_registry
+    from toqio_connector.edge.registry_file import load_registry
+    from toqio_connector.rules.registry import RegistryError
 
     if args.command == "relink":
         return _relink(args)

@@ -43,8 +43,8 @@ class ApiDocs:
             generate_swagger_html,
         )
 
+        from toqio_connector.edge.registry_file import load_registry
         from toqio_connector.openapi import document
-        from toqio_connector.rules.registry import load_registry
 
         spec = document(load_registry(registry_file))
         spec["servers"] = [{"url": api_url, "description": "make run"}]

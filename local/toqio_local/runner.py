@@ -92,7 +92,8 @@ class LocalConnector:
         self._http: Any = None
 
     def start(self) -> None:
-        from toqio_connector.rules.registry import RegistryError, load_registry
+        from toqio_connector.edge.registry_file import load_registry
+        from toqio_connector.rules.registry import RegistryError
 
         try:  # the customers API would refuse to start: say so before anything else
             registry = load_registry(os.environ.get("CUSTOM_PARAMETERS_FILE"))

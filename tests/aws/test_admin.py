@@ -29,9 +29,9 @@ from tests.harness.handlers import Context, call, load_handler
 from tests.harness.registries import EXAMPLE_REGISTRY
 from toqio_admin import cli
 from toqio_connector.adapters import aws
+from toqio_connector.edge.registry_file import load_registry
 from toqio_connector.ports import StaleWrite
 from toqio_connector.rules.operator_changes import Change, CustomerUpdater
-from toqio_connector.rules.registry import load_registry
 from toqio_local import moto_fixes
 
 TABLE = "toqio-connector-CustomersTable"

@@ -23,13 +23,13 @@ from tests.harness.customers import full_customer, secret_values_of
 from tests.harness.registries import ROOT
 from toqio_connector.adapters.sqs import RELINK_SOURCE, hint_message
 from toqio_connector.edge.messages import link_hint
+from toqio_connector.edge.registry_file import load_registry
 from toqio_connector.models.change import LinkHint
 from toqio_connector.models.clock import iso, utc_now
 from toqio_connector.models.request import SecretDocument
 from toqio_connector.ports import ACCEPTED, REFUSED, UNAVAILABLE, Credentials, Verdict
 from toqio_connector.rules.linking import Linker, Relinker, TryAgainLater
 from toqio_connector.rules.operator_changes import Change, CustomerUpdater
-from toqio_connector.rules.registry import load_registry
 from toqio_connector.rules.write_protocol import CustomerStore, pending_name
 
 

@@ -21,11 +21,11 @@ from tests.harness import iam
 from tests.harness.aws import customer_table, secret_store
 from tests.harness.registries import EXAMPLE_REGISTRY, TEMPLATE
 from toqio_connector.adapters import aws
+from toqio_connector.edge.registry_file import load_registry
 from toqio_connector.models.clock import utc_now
 from toqio_connector.models.errors import ConnectorError, CustomerAlreadyExists
 from toqio_connector.rules.create_and_find import CustomerService
 from toqio_connector.rules.operator_changes import Change, CustomerUpdater
-from toqio_connector.rules.registry import load_registry
 from toqio_connector.rules.validation import validate_create
 from toqio_connector.rules.write_protocol import ABANDONED_AFTER_SECONDS
 from toqio_local.template import ResolvedTemplate

@@ -19,7 +19,8 @@ from hypothesis import strategies as st
 
 from tests.harness.registries import EXAMPLE_REGISTRY
 from tests.unit.test_validation_bounds import hostile, problems, registry_of
-from toqio_connector.rules.registry import RegistryError, load_registry, parse_registry
+from toqio_connector.edge.registry_file import load_registry
+from toqio_connector.rules.registry import RegistryError, parse_registry
 from toqio_connector.rules.validation import COMMON_PARAMETERS
 
 LINE_TERMINATORS = "\n\r\u2028\u2029"

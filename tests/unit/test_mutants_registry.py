@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import pytest
 
+from toqio_connector.edge.registry_file import load_registry
 from toqio_connector.models.errors import BadRequest
 from toqio_connector.rules.bounds import MORE_PROBLEMS
-from toqio_connector.rules.registry import RegistryError, load_registry, parse_registry
+from toqio_connector.rules.registry import RegistryError, parse_registry
 from toqio_connector.rules.validation import COMMON_PARAMETERS, validate_create
 
 REGISTRY = parse_registry(

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import pytest
 
+from toqio_connector.edge.registry_file import load_registry
 from toqio_connector.models.errors import BadRequest
-from toqio_connector.rules.registry import load_registry, parse_registry
+from toqio_connector.rules.registry import parse_registry
 from toqio_connector.rules.validation import (
     COMMON_PARAMETERS,
     _translate,

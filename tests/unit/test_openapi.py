@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from toqio_connector import openapi
-from toqio_connector.rules.registry import load_registry
+from toqio_connector.edge.registry_file import load_registry
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 OUTPUTS = {DOCS / name: registry for name, registry in openapi.DOCUMENTS.items()}
@@ -59,8 +59,8 @@ def test_documents_are_valid_openapi_3_1():
 
 
 def test_every_request_field_has_a_human_title_a_description_and_an_example():
+    from toqio_connector.edge.registry_file import load_registry
     from toqio_connector.openapi import document
-    from toqio_connector.rules.registry import load_registry
 
     schemas = document(load_registry())["components"]["schemas"]
     for model in ("CreateCustomerRequest", "PaymentProvider"):

@@ -9,13 +9,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.harness.registries import EXAMPLE_REGISTRY
+from toqio_connector.edge.registry_file import DEFAULT_FILE, load_registry
 from toqio_connector.models.errors import BadRequest
-from toqio_connector.rules.registry import (
-    DEFAULT_FILE,
-    RegistryError,
-    load_registry,
-    parse_registry,
-)
+from toqio_connector.rules.registry import RegistryError, parse_registry
 from toqio_connector.rules.validation import COMMON_PARAMETERS, validate_create
 from toqio_connector.settings import CustomersApiSettings, read_settings
 

@@ -17,8 +17,8 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from tests.harness.customers import ERROR_CODES, FULL_CUSTOMER_VIEW, MASK, full_customer, leaves
+from toqio_connector.edge.registry_file import load_registry
 from toqio_connector.models.errors import BadRequest
-from toqio_connector.rules.registry import load_registry
 from toqio_connector.rules.validation import parse_json_object
 from toqio_connector.rules.validation import validate_create as validate_with
 

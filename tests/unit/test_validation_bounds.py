@@ -29,9 +29,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 from jsonschema.exceptions import ValidationError
 
+from toqio_connector.edge.registry_file import load_registry
 from toqio_connector.models.errors import BadRequest
 from toqio_connector.rules import schema_keywords
-from toqio_connector.rules.registry import load_registry, parse_registry
+from toqio_connector.rules.registry import parse_registry
 from toqio_connector.rules.validation import COMMON_PARAMETERS, parse_json_object, validate_create
 
 HOSTILE_REGISTRY = Path(__file__).parents[1] / "hostile_registry.json"

@@ -30,8 +30,8 @@ def customers_api(settings: CustomersApiSettings | None = None) -> CustomerServi
     from toqio_connector.adapters.aws import client
     from toqio_connector.adapters.dynamodb import DynamoDbCustomerTable
     from toqio_connector.adapters.secrets import SecretsManagerStore
+    from toqio_connector.edge.registry_file import load_registry
     from toqio_connector.rules.create_and_find import CustomerService
-    from toqio_connector.rules.registry import load_registry
 
     settings = settings or read_settings(CustomersApiSettings)
     snapstart_hooks()

@@ -15,11 +15,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from toqio_connector.edge.registry_file import DEFAULT_FILE, load_registry
 from toqio_connector.edge.routes import ROUTES
 from toqio_connector.models.customer import MASK
 from toqio_connector.models.errors import ERRORS
 from toqio_connector.models.request import NO_CONTROL_CHARACTERS_PATTERN, CustomerRequest
-from toqio_connector.rules.registry import DEFAULT_FILE, Registry, load_registry
+from toqio_connector.rules.registry import Registry
 from toqio_connector.rules.validation import FIELD_ERROR_CODES
 
 # The documents, by file name, and the registry each is made with.

@@ -24,18 +24,14 @@ jsonschema is imported only when the registry declares parameters: with none dec
 from __future__ import annotations
 
 import json
-import os
 import re
 from dataclasses import dataclass, field
 from functools import cached_property
-from pathlib import Path
 from typing import Any
 
 from toqio_connector.models.field_errors import UNKNOWN, FieldCode, field_error, field_path
-from toqio_connector.models.request import COMMON_PARAMETERS
 from toqio_connector.rules.bounds import MAX_PROBLEMS, shorten, value_problem
 
-DEFAULT_FILE = Path(__file__).parents[1] / "registry" / "custom_parameters.json"
 DRAFT_2020_12 = "https://json-schema.org/draft/2020-12/schema"
 
 
@@ -209,8 +205,12 @@ def _trivially_valid(schema: dict[str, Any]) -> bool:
     )
 
 
-def _fail(source: str, problem: str) -> RegistryError:
+def registry_error(source: str, problem: str) -> RegistryError:
+    """The error that stops start-up: the registry ``source`` and what is wrong with it."""
     return RegistryError(f"custom parameter registry {source}: {problem}")
+
+
+_fail = registry_error
 
 
 def _check_schema(schema: dict[str, Any], source: str) -> None:
@@ -284,20 +284,3 @@ def parse_registry(schema: Any, source: str, common: frozenset[str]) -> Registry
     if _declares_write_only(elsewhere):  # e.g. nested, or in $defs behind a $ref
         raise _fail(source, "writeOnly is supported directly on parameters only")
     return Registry(source=source, schema=schema, properties=dict(properties))
-
-
-def load_registry(path: str | os.PathLike[str] | None = None) -> Registry:
-    """The registry in the file at ``path`` (the shipped default if none is given)."""
-    chosen = Path(path or DEFAULT_FILE)
-    source = str(chosen)
-    try:
-        text = chosen.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise _fail(source, f"cannot be read ({exc.strerror or type(exc).__name__})") from None
-    except UnicodeDecodeError as exc:
-        raise _fail(source, f"is not UTF-8 text (at byte offset {exc.start})") from None
-    try:
-        schema = json.loads(text)
-    except ValueError as exc:
-        raise _fail(source, f"is not valid JSON ({exc})") from None
-    return parse_registry(schema, source, COMMON_PARAMETERS)
