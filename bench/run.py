@@ -510,14 +510,7 @@ def main() -> None:
     rows += body_rows(body_result)
     elapsed = time.monotonic() - started
 
-    print(f"\nToqio connector benchmark, {when:%Y-%m-%d %H:%M} UTC")
-    print(
-        f"{about['cpu_model']}, {about['cpu_count']} CPUs, Python {about['python']},"
-        f" {about['platform']}; took {elapsed:.0f} s\n"
-    )
-    print(table(rows))
-    met = [r for r in rows if r["met"] is not None]
-    print(f"\ntargets met: {sum(1 for r in met if r['met'])}/{len(met)}")
+    print_table("", when, about, elapsed, rows)
     print()
     print_bound(kinds, why)
     print_explanations(why)
@@ -543,6 +536,20 @@ def main() -> None:
     print(f"\nwritten: {output}")
 
 
+def print_table(
+    kind: str, when: datetime, about: dict[str, Any], elapsed: float, rows: list[dict[str, Any]]
+) -> None:
+    """The run's heading, its table, and how many of the rows with a target met it."""
+    print(f"\nToqio connector benchmark{kind}, {when:%Y-%m-%d %H:%M} UTC")
+    print(
+        f"{about['cpu_model']}, {about['cpu_count']} CPUs, Python {about['python']},"
+        f" {about['platform']}; took {elapsed:.0f} s\n"
+    )
+    print(table(rows))
+    met = [r for r in rows if r["met"] is not None]
+    print(f"\ntargets met: {sum(1 for r in met if r['met'])}/{len(met)}")
+
+
 def bodies_only(rounds: int, output: Path) -> None:
     """``--bodies-only``: the hostile bodies' rows alone, in the same table."""
     started = time.monotonic()
@@ -551,14 +558,7 @@ def bodies_only(rounds: int, output: Path) -> None:
     result = bodies.measure(rounds, log)
     rows = body_rows(result)
     elapsed = time.monotonic() - started
-    print(f"\nToqio connector benchmark (hostile bodies only), {when:%Y-%m-%d %H:%M} UTC")
-    print(
-        f"{about['cpu_model']}, {about['cpu_count']} CPUs, Python {about['python']},"
-        f" {about['platform']}; took {elapsed:.0f} s\n"
-    )
-    print(table(rows))
-    met = [r for r in rows if r["met"] is not None]
-    print(f"\ntargets met: {sum(1 for r in met if r['met'])}/{len(met)}")
+    print_table(" (hostile bodies only)", when, about, elapsed, rows)
     report = {
         "date": when.isoformat(timespec="seconds"),
         "machine": about,

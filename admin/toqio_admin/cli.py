@@ -25,20 +25,6 @@ EXIT_UNREACHABLE = 5  # AWS cannot be reached, or the table or queue does not ex
 LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 
 
-def _shown_queue(args: argparse.Namespace) -> str:
-    """The queue URL as a message may name it: without user information nor query."""
-    url = str(getattr(args, "queue", "") or "")
-    parts = urlsplit(url)
-    if not parts.hostname:
-        return url.split("?", 1)[0].rsplit("@", 1)[-1]
-    host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
-    try:
-        port = f":{parts.port}" if parts.port else ""
-    except ValueError:  # not a port: not shown
-        port = ""
-    return f"{parts.scheme}://{host}{port}{parts.path}"
-
-
 if TYPE_CHECKING:
     from toqio_connector.adapters.aws import AwsProblem
 
@@ -190,21 +176,32 @@ def _read_secrets(names: list[str]) -> dict[str, str]:
     return values
 
 
-def _table_name(args: argparse.Namespace) -> str:
-    """``--table``, else ``TABLE_NAME``, else the one table named *CustomersTable*; kept
-    in ``args.table`` for the messages."""
-    if not args.table:
-        from toqio_connector.adapters.aws import new_client
+def _discovered(args: argparse.Namespace, service: str, part: str) -> str:
+    """The one table (``service`` dynamodb) or queue (sqs) whose name holds ``part``;
+    UsageError naming the option and its variable otherwise."""
+    from toqio_connector.adapters.aws import new_client
 
-        dynamodb = new_client("dynamodb", args.profile, args.region)
-        names = dynamodb.list_tables()["TableNames"]
-        matches = [name for name in names if "CustomersTable" in name]
-        if len(matches) != 1:
-            raise UsageError(
-                "--table is required (or set TABLE_NAME): "
-                + _not_one(matches, "table", "CustomersTable", dynamodb.meta.region_name)
-            )
-        args.table = matches[0]
+    client = new_client(service, args.profile, args.region)
+    if service == "dynamodb":
+        option, variable, kind = "--table", "TABLE_NAME", "table"
+        names = client.list_tables()["TableNames"]
+    else:
+        option, variable, kind = "--queue", "LINKER_QUEUE_URL", "queue"
+        names = [u for u in client.list_queues().get("QueueUrls", []) if "DeadLetter" not in u]
+    matches = [name for name in names if part in name]
+    if len(matches) != 1:
+        raise UsageError(
+            f"{option} is required (or set {variable}): "
+            + _not_one(matches, kind, part, client.meta.region_name)
+        )
+    return str(matches[0])
+
+
+def _table_name(args: argparse.Namespace) -> str:
+    """``--table``, else ``TABLE_NAME``, else the one *CustomersTable*; kept in
+    ``args.table`` for the messages."""
+    if not args.table:
+        args.table = _discovered(args, "dynamodb", "CustomersTable")
     return str(args.table)
 
 
@@ -239,17 +236,7 @@ def _queue_url(args: argparse.Namespace) -> str:
     """``--queue``, else ``LINKER_QUEUE_URL``, else the one *LinkerQueue*; kept in
     ``args.queue`` for the messages."""
     if not args.queue:
-        from toqio_connector.adapters.aws import new_client
-
-        sqs = new_client("sqs", args.profile, args.region)
-        urls = sqs.list_queues().get("QueueUrls", [])
-        matches = [url for url in urls if "LinkerQueue" in url and "DeadLetter" not in url]
-        if len(matches) != 1:
-            raise UsageError(
-                "--queue is required (or set LINKER_QUEUE_URL): "
-                + _not_one(matches, "queue", "LinkerQueue", sqs.meta.region_name)
-            )
-        args.queue = matches[0]
+        args.queue = _discovered(args, "sqs", "LinkerQueue")
     return str(args.queue)
 
 
@@ -386,7 +373,7 @@ def _failed(exc: Exception, args: argparse.Namespace) -> int | None:
 def _unusable(problem: AwsProblem, args: argparse.Namespace) -> tuple[int, str]:
     """The exit code and message of a problem with AWS itself: what is wrong, and what to
     do about it."""
-    from toqio_connector.adapters.aws import where
+    from toqio_connector.adapters.aws import shown_url, where
 
     kind, endpoint = problem.kind, problem.endpoint or "its endpoint"
     if kind == "unreachable":
@@ -401,7 +388,12 @@ def _unusable(problem: AwsProblem, args: argparse.Namespace) -> tuple[int, str]:
         service, name, option, variable = (
             ("dynamodb", f"table {args.table!r}", "--table", "TABLE_NAME")
             if kind == "no-table"
-            else ("sqs", f"queue {_shown_queue(args)}", "--queue", "LINKER_QUEUE_URL")
+            else (
+                "sqs",
+                f"queue {shown_url(str(args.queue or ''), with_path=True)}",
+                "--queue",
+                "LINKER_QUEUE_URL",
+            )
         )
         at, region = where(service, args.profile, args.region)
         recorded = (

@@ -301,13 +301,21 @@ def _unconfigured(exc: BaseException) -> AwsProblem | None:
     return None
 
 
-def _origin(url: str) -> str:
-    """scheme://host[:port]: no path, query nor user information."""
+def shown_url(url: str, with_path: bool = False) -> str:
+    """scheme://host[:port] (and its path if ``with_path``): a URL as a message may name
+    it, without query nor user information."""
     parts = urlsplit(url)
     if not parts.hostname:
-        return url.split("?", 1)[0]
+        return url.split("?", 1)[0].rsplit("@", 1)[-1]
     host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
-    return f"{parts.scheme}://{host}" + (f":{parts.port}" if parts.port else "")
+    try:
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:  # not a port: not shown
+        port = ""
+    return f"{parts.scheme}://{host}{port}" + (parts.path if with_path else "")
+
+
+_origin = shown_url
 
 
 def _why_not_connected(exc: BaseException) -> str:
